@@ -1,0 +1,86 @@
+"""Every error mre-eval raises on purpose.
+
+    MreEvalError                 base: the CLI prints its message, exit 2
+    ├── ConfigError              a suite, routing file or option is wrong
+    │   └── SuiteError           ... at a known place in a suite file
+    ├── DataError                a dataset, results table or log is unusable
+    ├── PricingError             a price override or price lookup is malformed
+    ├── ProviderError            a model call failed after every retry
+    ├── IntegrityError           a file does not match the hash it was saved with
+    └── SpendCapReached          the run stopped before it could exceed --max-spend
+
+Messages say what the bad value was, what is allowed and how to fix it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MreEvalError(Exception):
+    """Base of all deliberate errors; ``exit_code`` is what the CLI returns."""
+
+    exit_code = 2
+
+
+class ConfigError(MreEvalError):
+    """A configuration value is invalid."""
+
+
+class SuiteError(ConfigError):
+    """A suite file is invalid at a known place.
+
+    Args:
+        message: what is wrong, what is allowed and the fix.
+        path: the suite file.
+        line: 1-based line, when known.
+        column: 1-based column, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: Path | str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.detail = message
+        super().__init__(_located(message, path, line, column))
+
+
+class DataError(MreEvalError):
+    """A dataset, results table or log cannot be used."""
+
+
+class PricingError(MreEvalError):
+    """A price could not be worked out because its inputs are malformed."""
+
+
+class ProviderError(MreEvalError):
+    """A model call failed for good."""
+
+    exit_code = 1
+
+
+class IntegrityError(MreEvalError):
+    """A saved artefact does not match the hash recorded for it."""
+
+
+class SpendCapReached(MreEvalError):
+    """The run stopped launching calls so as not to exceed its spend cap."""
+
+    exit_code = 3
+
+
+def _located(message: str, path: object, line: int | None, column: int | None) -> str:
+    if path is None:
+        return message
+    where = str(path)
+    if line is not None:
+        where += f":{line}"
+        if column is not None:
+            where += f":{column}"
+    return f"{where}: {message}"

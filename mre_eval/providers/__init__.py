@@ -1,0 +1,1 @@
+"""Where responses come from: live model calls or recorded outcomes."""

@@ -116,7 +116,14 @@ def load_dataset(suite: Any) -> list[Example]:
 
 
 def dataset_columns(path: Path, fmt: str | None = None) -> list[str]:
-    """The column names of a dataset file, read from its first row."""
+    """The column names of a dataset file, read from its header or first row."""
+    if path.exists() and infer_format(path, fmt) == "csv":
+        import pandas as pd
+
+        try:
+            return list(pd.read_csv(path, nrows=0).columns)
+        except Exception as exc:  # pandas raises many parser types
+            raise DataError(f"{path}: cannot read as csv: {exc}") from None
     for _, row in read_rows(path, fmt):
         return list(row)
     return []

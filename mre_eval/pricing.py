@@ -13,6 +13,8 @@ includes the ``reasoning_tokens`` a reasoning model spent.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -121,15 +123,40 @@ def is_priced(model: str) -> bool:
 
 def count_tokens(model: str, text: str | None = None,
                  messages: list[dict[str, Any]] | None = None) -> int:
-    """Count tokens with litellm's tokenizer for ``model``.
+    """Count tokens with the tokenizer litellm picks for ``model``.
 
-    Models litellm has no tokenizer for are counted with its default
-    (cl100k); the count is then an estimate, which is logged once per model.
+    Chat messages are counted with litellm's per-message overhead.  Counts
+    are memoised per tokenizer, so the same prompt sent to many models that
+    share a tokenizer is counted once.  For models litellm has no tokenizer
+    for it uses cl100k, so their counts are estimates.
     """
-    litellm = litellm_module()
+    name, tokenizer = _tokenizer(model)
     if messages is not None:
-        return int(litellm.token_counter(model=model, messages=messages))
-    return int(litellm.token_counter(model=model, text=text or ""))
+        return _count_messages(name, model, json.dumps(messages, sort_keys=True))
+    return _count_text(name, tokenizer, text or "")
+
+
+@functools.cache
+def _tokenizer(model: str) -> tuple[str, Any]:
+    litellm_module()
+    from litellm.utils import _select_tokenizer
+
+    selected = _select_tokenizer(model)
+    tokenizer = selected["tokenizer"]
+    name = getattr(tokenizer, "name", None) or f"{selected['type']}:{model}"
+    return name, tokenizer
+
+
+@functools.lru_cache(maxsize=65536)
+def _count_messages(tokenizer_name: str, model: str, messages_json: str) -> int:
+    litellm = litellm_module()
+    return int(litellm.token_counter(model=model, messages=json.loads(messages_json)))
+
+
+def _count_text(tokenizer_name: str, tokenizer: Any, text: str) -> int:
+    if hasattr(tokenizer, "encode_ordinary"):  # tiktoken
+        return len(tokenizer.encode_ordinary(text))
+    return len(tokenizer.encode(text).ids)  # huggingface tokenizers
 
 
 def _price_with(prices: Prices, usage: Usage) -> float:

@@ -1,0 +1,139 @@
+"""The ``llm_judge`` grader: another model scores the response against a rubric.
+
+The judge sees the request, the reference answer (when there is one and
+``use_reference`` is on), the response and the rubric, and is asked to end
+with ``SCORE: n`` for an integer n from 0 to ``scale``; the grade is n /
+scale.  The judge's own call is priced from its token usage with litellm's
+price map and returned in :attr:`Grade.cost_usd`, kept apart from the cost of
+the model being judged (``None`` when the judge model has no known price).
+
+The judge is called once per response; a failed call or a reply without a
+score raises :class:`ProviderError` rather than counting as a zero.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from mre_eval.errors import ConfigError, ProviderError
+from mre_eval.graders.base import Grade, Grader, Options, Sample
+from mre_eval.pricing import Usage, price_call
+
+DEFAULT_RUBRIC = (
+    "Judge whether the response answers the request correctly and completely, "
+    "agrees with the reference answer on every fact that matters, and contains "
+    "nothing false or unsafe.")
+
+_SYSTEM = ("You are a strict, fair grader of AI assistant responses. Think "
+           "briefly, then give your verdict.")
+
+_SCORE = re.compile(r"SCORE\s*[:=]\s*\**\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+class JudgeOptions(Options):
+    """Options of the ``llm_judge`` grader."""
+
+    model: str = Field(min_length=1, description="litellm model string of the judge")
+    rubric: str = DEFAULT_RUBRIC
+    scale: int = Field(10, ge=1, le=100)
+    use_reference: bool = True
+    api_key_env: str | None = None
+    api_base: str | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    params: dict[str, Any] = {"temperature": 0, "max_tokens": 300}
+
+    @field_validator("params")
+    @classmethod
+    def _no_key(cls, params: dict[str, Any]) -> dict[str, Any]:
+        if "api_key" in params:
+            raise ValueError("api_key may not be written in a suite; name the "
+                             "environment variable that holds it with api_key_env")
+        return params
+
+
+class JudgeGrader(Grader):
+    """Scores with an LLM judge and records the judge's own cost."""
+
+    kind: ClassVar[str] = "llm_judge"
+    options_model = JudgeOptions
+    options: JudgeOptions
+
+    def required_env(self) -> list[str]:
+        return [self.options.api_key_env] if self.options.api_key_env else []
+
+    async def grade(self, sample: Sample) -> Grade:
+        from mre_eval.llm import litellm_module
+
+        litellm = litellm_module()
+        try:
+            reply = await litellm.acompletion(
+                model=self.options.model, messages=self.messages(sample),
+                timeout=self.options.timeout_s, **self._call_params())
+        except Exception as exc:  # litellm raises many provider-specific types
+            raise ProviderError(
+                f"judge {self.options.model} failed on example "
+                f"{sample.example.id!r}: {type(exc).__name__}: {exc}") from exc
+        text = reply.choices[0].message.content or ""
+        cost = judge_cost(self.options.model, getattr(reply, "usage", None))
+        score = parse_score(text, self.options.scale)
+        if score is None:
+            raise ProviderError(
+                f"judge {self.options.model} replied without a score from 0 to "
+                f"{self.options.scale} on example {sample.example.id!r}: "
+                f"{text[-200:]!r}")
+        return Grade(score / self.options.scale, text.strip()[-500:], cost)
+
+    def messages(self, sample: Sample) -> list[dict[str, str]]:
+        """The judge's prompt for one sample."""
+        parts = [f"## Request\n{sample.example.text}"]
+        reference = sample.example.reference
+        if self.options.use_reference and reference not in (None, ""):
+            parts.append(f"## Reference answer\n{reference}")
+        parts += [f"## Response to grade\n{sample.response}",
+                  f"## Rubric\n{self.options.rubric}",
+                  f"End your reply with a line 'SCORE: n', where n is an integer "
+                  f"from 0 (worst) to {self.options.scale} (best)."]
+        return [{"role": "system", "content": _SYSTEM},
+                {"role": "user", "content": "\n\n".join(parts)}]
+
+    def _call_params(self) -> dict[str, Any]:
+        params = dict(self.options.params)
+        if self.options.api_base:
+            params["api_base"] = self.options.api_base
+        if self.options.api_key_env:
+            key = os.environ.get(self.options.api_key_env)
+            if not key:
+                raise ConfigError(
+                    f"the llm_judge grader needs the environment variable "
+                    f"{self.options.api_key_env} (the judge {self.options.model}'s "
+                    "API key); set it, or use the offline suite")
+            params["api_key"] = key
+        return params
+
+
+def parse_score(text: str, scale: int) -> float | None:
+    """The last ``SCORE: n`` in ``text`` when 0 <= n <= scale, else ``None``."""
+    found = _SCORE.findall(text)
+    if not found:
+        return None
+    value = float(found[-1])
+    return value if 0 <= value <= scale else None
+
+
+def judge_cost(model: str, usage: Any) -> float | None:
+    """Dollars the judge call cost, from its usage block; ``None`` when unknown."""
+    if usage is None:
+        return None
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    output_details = getattr(usage, "completion_tokens_details", None)
+    counted = Usage(
+        input_tokens=getattr(usage, "prompt_tokens", None),
+        output_tokens=getattr(usage, "completion_tokens", None),
+        cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
+        reasoning_tokens=getattr(output_details, "reasoning_tokens", None) or 0,
+    )
+    return price_call(model, counted).usd

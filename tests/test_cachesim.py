@@ -1,0 +1,221 @@
+"""Semantic-cache replay: hits, false hits, the recommendation, inputs, embedders."""
+
+from __future__ import annotations
+
+import builtins
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mre_eval.economics.cachesim import recommend, simulate, sweep_table
+from mre_eval.economics.judging import look_alike_kind
+from mre_eval.economics.similarity import (EncoderEmbedder, TfidfEmbedder,
+                                           make_embedder, neighbours)
+from mre_eval.economics.traffic import Request, from_file
+from mre_eval.errors import ConfigError, DataError
+
+SUPPORT = Path(__file__).parents[1] / "datasets" / "support_cache" / "requests.jsonl"
+
+# hand-placed unit vectors: cosine(a, b) is the dot product written beside them
+VECTORS = {
+    "cancel": [1.0, 0.0, 0.0],
+    "cancel please": [0.9, np.sqrt(1 - 0.81), 0.0],     # 0.90 to "cancel"
+    "do not cancel": [0.7, 0.0, np.sqrt(1 - 0.49)],     # 0.70 to "cancel"
+    "refund": [0.0, 1.0, 0.0],
+}
+
+
+def fake_embedder() -> EncoderEmbedder:
+    return EncoderEmbedder("fake", lambda texts: [VECTORS[t] for t in texts])
+
+
+def req(i: int, text: str, answer: str, cost: float | None = 1.0,
+        group: str = "") -> Request:
+    return Request(str(i), text, group, answer, answer, cost)
+
+
+def stream() -> list[Request]:
+    return [req(0, "cancel", "A"), req(1, "cancel please", "A"),
+            req(2, "do not cancel", "B"), req(3, "refund", "C"),
+            req(4, "cancel", "A")]
+
+
+def level(result, label):
+    return next(lv for lv in result.levels if lv.label == label)
+
+
+def test_replay_counts_hits_and_false_hits_per_threshold() -> None:
+    result = simulate(stream(), fake_embedder(), thresholds=[0.6, 0.8, 1.0],
+                      tolerance=0.5)
+
+    loose, mid, strict = (level(result, x) for x in ("0.60", "0.80", "1.00"))
+    assert [(h.new, h.cached) for h in loose.hits] == [(1, 0), (2, 0), (4, 0)]
+    assert [(h.new, h.cached) for h in loose.false_hits] == [(2, 0)]
+    assert [(h.new, h.cached) for h in mid.hits] == [(1, 0), (4, 0)]
+    assert mid.false_hits == [] and len(strict.hits) == 1
+    assert loose.saved_usd == pytest.approx(3.0)
+    assert result.exact.hit_rate == pytest.approx(1 / 5)
+
+
+def test_recommendation_is_loosest_threshold_under_the_bound() -> None:
+    # 200 right hits on one text; at the loose threshold 2 wrong ones too
+    reqs = [req(i, "cancel", "A") for i in range(201)]
+    reqs += [req(201, "do not cancel", "B"), req(202, "do not cancel", "B")]
+    result = simulate(reqs, fake_embedder(), thresholds=[0.6, 0.8], tolerance=0.02)
+
+    assert result.recommended is not None
+    assert result.recommended.label == "0.80"
+    assert len(level(result, "0.60").false_hits) == 2
+    assert level(result, "0.60").false_rate.high > 0.02
+    assert result.recommended.false_rate.high < 0.02
+
+
+def test_no_recommendation_when_hits_are_too_few_to_bound() -> None:
+    result = simulate(stream(), fake_embedder(), thresholds=[0.8], tolerance=0.02)
+
+    # 2 clean hits: the Wilson upper bound is far above 2%
+    assert result.recommended is None
+    assert recommend(result.levels, 0.9) is not None
+
+
+def test_caches_are_kept_apart_per_task_type() -> None:
+    reqs = [req(0, "cancel", "A", group="billing"),
+            req(1, "cancel", "A", group="account")]
+    result = simulate(reqs, fake_embedder(), thresholds=[0.5])
+
+    assert result.levels[0].hits == [] and result.exact.hits == []
+
+
+def test_exact_cache_folds_case_and_spacing_only() -> None:
+    reqs = [req(0, "Reset  password", "A"), req(1, "reset password", "A"),
+            req(2, "reset my password", "A")]
+    result = simulate(reqs, TfidfEmbedder(), thresholds=[0.3])
+
+    assert [(h.new, h.cached) for h in result.exact.hits] == [(1, 0)]
+    assert len(result.levels[0].hits) == 2
+
+
+def test_unpriced_hits_are_counted_not_summed_as_zero() -> None:
+    reqs = [req(0, "cancel", "A", cost=None), req(1, "cancel", "A", cost=None),
+            req(2, "cancel", "A", cost=2.0)]
+    result = simulate(reqs, fake_embedder(), thresholds=[0.9])
+
+    rows = sweep_table(result)
+    assert rows[1]["saved_usd"] == pytest.approx(2.0)
+    assert rows[1]["unpriced_hits"] == 1
+    only_unpriced = simulate(reqs[:2], fake_embedder(), thresholds=[0.9])
+    assert only_unpriced.levels[0].saved_usd is None
+
+
+def test_truncated_neighbour_lists_fall_back_to_a_full_scan() -> None:
+    texts = [f"how do I reset my password {w}" for w in "abcdefgh"]
+    reqs = [req(i, t, "A") for i, t in enumerate(texts * 2)]
+    wide = simulate(reqs, TfidfEmbedder(), thresholds=[0.3], k=32)
+    narrow = simulate(reqs, TfidfEmbedder(), thresholds=[0.3], k=1)
+
+    assert [h.cached for h in narrow.levels[0].hits] == \
+        [h.cached for h in wide.levels[0].hits]
+    assert narrow.truncated_lookups >= 0 and len(wide.levels[0].hits) == 15
+
+
+def test_neighbours_exclude_self_and_respect_the_floor() -> None:
+    vectors = fake_embedder().embed(list(VECTORS))
+    nb = neighbours(vectors, floor=0.8)
+
+    assert nb.index[0].tolist() == [1]
+    assert nb.score[0][0] == pytest.approx(0.9, abs=1e-6)
+    assert nb.index[3].tolist() == []
+
+
+@pytest.mark.parametrize("a,b,kind", [
+    ("move ownership from Tom to Sara", "move ownership from Sara to Tom",
+     "swapped"),
+    ("how do I cancel my plan", "how do I not cancel my plan", "negation"),
+    ("refund $50 to Anna", "refund $500 to Anna", "amount"),
+    ("refund $50 to Anna", "refund $50 to Ana", "name"),
+    ("enable SSO", "disable SSO", "other"),
+], ids=["swapped", "negation", "amount", "name", "other"])
+def test_look_alikes_are_tagged(a: str, b: str, kind: str) -> None:
+    assert look_alike_kind(a, b) == kind
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"tolerance": 0.0}, r"tolerance 0.0 is outside \(0, 1\)"),
+    ({"tolerance": 1.5}, r"tolerance 1.5 is outside \(0, 1\)"),
+    ({"thresholds": [0.0, 0.5]}, r"thresholds \[0.0\] are not allowed"),
+    ({"thresholds": [1.2]}, r"thresholds \[1.2\] are not allowed"),
+], ids=["tolerance-zero", "tolerance-above-one", "threshold-zero",
+        "threshold-above-one"])
+def test_bad_sweep_settings_are_refused(kwargs: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        simulate(stream(), fake_embedder(), **kwargs)
+
+
+def test_hits_without_an_answer_cannot_be_judged() -> None:
+    reqs = [Request("a", "cancel"), Request("b", "cancel")]
+    with pytest.raises(DataError, match="no answer to judge a cache hit by"):
+        simulate(reqs, fake_embedder(), thresholds=[0.5])
+
+
+def test_dataset_without_request_text_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"id": "1", "answer_id": "a"}) + "\n")
+    with pytest.raises(DataError, match="no request text column"):
+        from_file(path)
+
+
+def test_blank_request_text_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    rows = [{"id": "1", "input": "hello", "answer_id": "a"},
+            {"id": "2", "input": "  ", "answer_id": "a"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"d.jsonl:2: no request text"):
+        from_file(path)
+
+
+def test_file_rows_are_replayed_in_arrival_order(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    rows = [{"id": "late", "input": "b", "answer_id": "x", "arrived_at": "2"},
+            {"id": "early", "input": "a", "answer_id": "x", "arrived_at": "1"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    assert [r.id for r in from_file(path)] == ["early", "late"]
+
+
+def test_encoder_with_wrong_shape_is_refused() -> None:
+    bad = EncoderEmbedder("bad", lambda texts: [[1.0, 0.0]])
+    with pytest.raises(ConfigError, match="one row per text"):
+        bad.embed(["a", "b"])
+
+
+def test_unknown_embedder_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown embedder 'bert'"):
+        make_embedder("bert")
+
+
+def test_minilm_without_the_extra_names_the_install_command(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_sentence_transformers(name, *args, **kwargs):
+        if name.startswith("sentence_transformers"):
+            raise ImportError(name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sentence_transformers)
+    with pytest.raises(ConfigError, match=r"pip install 'mre-eval\[embeddings\]'"):
+        make_embedder("minilm")
+
+
+def test_support_dataset_shows_a_real_trade_off() -> None:
+    result = simulate(from_file(SUPPORT), TfidfEmbedder())
+
+    rec = result.recommended
+    assert rec is not None
+    assert result.levels[0].threshold < rec.threshold < result.levels[-1].threshold
+    assert rec.hit_rate > result.exact.hit_rate
+    assert len(level(result, "0.50").false_hits) > 10
+    kinds = {n.kind for n in result.near_misses}
+    assert {"amount", "name"} <= kinds

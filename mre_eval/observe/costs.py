@@ -1,0 +1,159 @@
+"""Where the money went: the cost breakdown of call logs, computed in DuckDB.
+
+Logs are loaded once into an on-disk DuckDB table (memory stays bounded by
+``memory_limit``; DuckDB spills the rest to disk), calls without a cost are
+priced from litellm's map where possible, and each breakdown is one grouped
+query.  Money follows the project rule: ``cost_usd`` sums priced calls only,
+and every group says how many of its calls are unpriced.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from mre_eval.errors import ConfigError
+from mre_eval.observe import complexity, ingest
+from mre_eval.observe.drivers import explain_features, feature_drivers, movers
+from mre_eval.observe.ingest import Problems
+from mre_eval.observe.prices import fill_missing_costs
+from mre_eval.observe.queries import METRICS_SQL, breakdown, one, rows
+
+log = logging.getLogger(__name__)
+
+Period = Literal["day", "week", "month"]
+PERIODS: tuple[str, ...] = ("day", "week", "month")
+DIMENSIONS = ("feature", "model", "user_tier", "complexity")
+BASE_COLUMNS = ["ts", "feature", "user_tier", "model", "input_tokens",
+                "output_tokens", "cached_tokens", "reasoning_tokens", "cost_usd",
+                "cost_source", "latency_s", "status"]
+
+@dataclass
+class CostReport:
+    """Every figure ``mre-eval costs`` shows, as plain data."""
+
+    totals: dict[str, Any]
+    breakdowns: dict[str, list[dict[str, Any]]]
+    drivers: list[dict[str, Any]]
+    complexity_source: str
+    problems: Problems
+    periods: list[dict[str, Any]] = field(default_factory=list)
+    movers: list[dict[str, Any]] = field(default_factory=list)
+    explain: dict[str, Any] | None = None
+    period: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"totals": self.totals, "breakdowns": self.breakdowns,
+                "drivers": self.drivers, "complexity_source": self.complexity_source,
+                "period": self.period, "periods": self.periods,
+                "movers": self.movers, "explain": self.explain,
+                "problems": self.problems.to_dict()}
+
+
+def cost_report(paths: list[Path], *, fmt: str | None = None,
+                mapping: dict[str, str] | None = None, routing: Path | None = None,
+                by: str | None = None, explain: tuple[str, str] | None = None,
+                since: datetime | None = None, until: datetime | None = None,
+                memory_limit: str = "2GB", threads: int | None = None) -> CostReport:
+    """Break the cost of logged calls down by feature, model, tier and complexity.
+
+    Args:
+        paths: call logs (JSONL, parquet, SQLite, OpenTelemetry JSON, CSV).
+        fmt: force one input format (see :data:`ingest.FORMATS`).
+        mapping: record field -> CSV column, for CSV inputs.
+        routing: a routing.json whose classifier gives complexity tiers.
+        by: ``day``, ``week`` or ``month`` for period-over-period figures.
+        explain: two features whose cost per request to compare.
+        since: keep calls at or after this UTC time.
+        until: keep calls before this UTC time.
+        memory_limit: DuckDB's memory cap; the rest spills to disk.
+        threads: DuckDB threads (all cores when omitted).
+
+    Raises:
+        ConfigError: for an unknown period or feature to explain.
+        DataError: for a log that cannot be read at all.
+    """
+    if by is not None and by not in PERIODS:
+        raise ConfigError(f"unknown period {by!r}: use one of {', '.join(PERIODS)}")
+    with tempfile.TemporaryDirectory(prefix="mre-eval-costs-") as tmp:
+        con = open_db(Path(tmp), memory_limit, threads)
+        try:
+            return _report(con, paths, Path(tmp), fmt, mapping, routing, by,
+                           explain, since, until)
+        finally:
+            con.close()
+
+
+def open_db(workdir: Path, memory_limit: str, threads: int | None) -> Any:
+    """A DuckDB database in ``workdir`` with bounded memory."""
+    import duckdb
+
+    con = duckdb.connect(str(workdir / "calls.duckdb"))
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+    con.execute("SET preserve_insertion_order = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def _report(con: Any, paths: list[Path], workdir: Path, fmt: str | None,
+            mapping: dict[str, str] | None, routing: Path | None, by: str | None,
+            explain: tuple[str, str] | None, since: datetime | None,
+            until: datetime | None) -> CostReport:
+    columns = BASE_COLUMNS + (["request_text"] if routing else [])
+    ingest.create_table(con, {c: ingest.RECORD_COLUMNS[c] for c in columns})
+    problems = ingest.load(con, paths, workdir, fmt=fmt, mapping=mapping,
+                           columns=columns)
+    fill_missing_costs(con)
+    source = _scoped_view(con, routing, since, until)
+
+    report = CostReport(
+        totals=one(con, f"SELECT {METRICS_SQL}, min(ts) AS first_call, "
+                         f"max(ts) AS last_call FROM scoped"),
+        breakdowns={d: breakdown(con, d) for d in DIMENSIONS},
+        drivers=feature_drivers(con), complexity_source=source,
+        problems=problems, period=by)
+    if by is not None:
+        report.periods = rows(con, f"SELECT date_trunc('{by}', ts) AS period, "
+                                   f"{METRICS_SQL}, min(ts) AS first_call, "
+                                   "max(ts) AS last_call FROM scoped "
+                                   "GROUP BY period ORDER BY period")
+        report.movers = movers(con, by)
+    if explain is not None:
+        report.explain = explain_features(con, *explain)
+    return report
+
+
+def _scoped_view(con: Any, routing: Path | None, since: datetime | None,
+                 until: datetime | None) -> str:
+    where = ["TRUE"]
+    if since is not None:
+        where.append(f"ts >= '{_naive_utc(since)}'")
+    if until is not None:
+        where.append(f"ts < '{_naive_utc(until)}'")
+    if routing is None:
+        con.execute(f"CREATE VIEW scoped AS SELECT *, "
+                    f"{complexity.length_bucket_sql()} AS complexity FROM calls "
+                    f"WHERE {' AND '.join(where)}")
+        return "input-token length buckets"
+    complexity.classify_with_router(con, routing)
+    con.execute(
+        "CREATE VIEW scoped AS SELECT c.*, coalesce(t.tier, "
+        f"'{complexity.NO_TEXT}') AS complexity FROM calls c LEFT JOIN tiers t "
+        "ON c.feature IS NOT DISTINCT FROM t.feature "
+        "AND c.request_text = t.request_text "
+        f"WHERE {' AND '.join('c.' + w if w != 'TRUE' else w for w in where)}")
+    return f"router tiers from {routing}"
+
+
+def _naive_utc(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        from datetime import UTC
+
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(sep=" ")

@@ -1,0 +1,269 @@
+"""Read call logs of every supported kind into one DuckDB table.
+
+Supported inputs, told apart by name and first line (or ``fmt=``):
+
+- ``records``: the JSON lines :mod:`mre_eval.observe` writes (``.jsonl``,
+  ``.ndjson``, optionally ``.gz``);
+- ``parquet``: a parquet file or a folder of them (what ``logs compact``
+  writes);
+- ``sqlite``: a SQLite log written by the observe writer;
+- ``otel``: OpenTelemetry spans following the GenAI semantic conventions,
+  exported as JSON (:mod:`mre_eval.observe.otel`);
+- ``csv``: a CSV export, with a column mapping (:mod:`mre_eval.observe.csv_map`).
+
+JSON lines are read by DuckDB directly.  When DuckDB refuses a file, or the
+file holds more lines than DuckDB read, a second pass in Python finds every
+malformed line, reports it with its line number and reads the rest: bad lines
+are counted, never silently dropped, never fatal.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from mre_eval.errors import DataError
+from mre_eval.observe.record import (FLOAT_COLUMNS, INT_COLUMNS, RECORD_COLUMNS,
+                                     REQUIRED_COLUMNS, STR_COLUMNS)
+from mre_eval.observe.writer import SQLITE_SUFFIXES, SQLITE_TABLE
+
+log = logging.getLogger(__name__)
+
+Format = Literal["records", "parquet", "sqlite", "otel", "csv"]
+FORMATS: tuple[str, ...] = ("records", "parquet", "sqlite", "otel", "csv")
+MAX_LISTED = 20
+TABLE = "calls"
+
+
+@dataclass
+class Problems:
+    """Input that could not be used, counted and located."""
+
+    malformed: int = 0
+    listed: list[tuple[str, int, str]] = field(default_factory=list)
+    skipped_spans: int = 0
+
+    def add(self, path: Path | str, line: int, reason: str) -> None:
+        """Count one malformed line; keep its place if fewer than 20 are kept."""
+        self.malformed += 1
+        if len(self.listed) < MAX_LISTED:
+            self.listed.append((str(path), line, reason))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"malformed_lines": self.malformed,
+                "first_malformed": [{"file": f, "line": n, "reason": r}
+                                    for f, n, r in self.listed],
+                "skipped_non_genai_spans": self.skipped_spans}
+
+
+def create_table(con: Any, columns: dict[str, str] | None = None) -> None:
+    """Create the empty ``calls`` table with the record columns."""
+    columns = columns or RECORD_COLUMNS
+    spec = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+    con.execute(f"CREATE TABLE {TABLE} ({spec})")
+
+
+def load(con: Any, paths: list[Path], workdir: Path, *, fmt: str | None = None,
+         mapping: dict[str, str] | None = None,
+         columns: list[str] | None = None) -> Problems:
+    """Append every log in ``paths`` to the ``calls`` table of ``con``.
+
+    Args:
+        con: a DuckDB connection whose ``calls`` table exists.
+        paths: log files or folders.
+        workdir: a folder for temporary files.
+        fmt: one of :data:`FORMATS`; inferred per path when omitted.
+        mapping: record field -> CSV column, for CSV inputs.
+        columns: record columns to keep (all when omitted).
+
+    Raises:
+        DataError: when a path does not exist or cannot be read at all.
+    """
+    problems = Problems()
+    keep = columns or list(RECORD_COLUMNS)
+    for index, path in enumerate(paths):
+        kind = infer_format(path, fmt)
+        log.debug("reading %s as %s", path, kind)
+        if kind == "records":
+            _load_jsonl(con, path, keep, workdir, problems)
+        elif kind == "parquet":
+            _insert(con, _parquet_source(path), keep)
+        elif kind == "sqlite":
+            _load_sqlite(con, path, keep, workdir)
+        else:
+            converted = workdir / f"converted-{index}.jsonl"
+            _convert(kind, path, converted, mapping, problems)
+            _load_jsonl(con, converted, keep, workdir, Problems(), strict=True)
+    return problems
+
+
+def infer_format(path: Path, declared: str | None = None) -> str:
+    """The format of a log: the declared one, else from its name and content."""
+    if declared is not None:
+        if declared not in FORMATS:
+            raise DataError(f"unknown log format {declared!r}: use one of "
+                            f"{', '.join(FORMATS)}")
+        return declared
+    if not path.exists():
+        raise DataError(f"no log at {path}: give a JSONL, parquet, SQLite, "
+                        "OpenTelemetry JSON or CSV file")
+    name = path.name.lower().removesuffix(".gz")
+    if path.is_dir() or name.endswith(".parquet"):
+        return "parquet"
+    if path.suffix.lower() in SQLITE_SUFFIXES:
+        return "sqlite"
+    if name.endswith(".csv"):
+        return "csv"
+    head = _open_text(path).read(4096)
+    if '"resourceSpans"' in head or '"traceId"' in head or '"trace_id"' in head:
+        return "otel"
+    return "records"
+
+
+def _load_jsonl(con: Any, path: Path, keep: list[str], workdir: Path,
+                problems: Problems, strict: bool = False) -> None:
+    con.begin()
+    try:
+        inserted = _insert(con, _jsonl_source(path), keep)
+        if strict or inserted == _count_lines(path):
+            con.commit()
+            return
+        log.debug("%s: %d rows read from more lines; checking each line",
+                  path, inserted)
+    except Exception as exc:
+        if strict:
+            con.rollback()
+            raise DataError(f"{path}: could not be read: {exc}") from exc
+        log.debug("DuckDB refused %s (%s); checking each line", path, exc)
+    con.rollback()
+    clean = workdir / f"clean-{abs(hash(str(path)))}.jsonl"
+    _clean_copy(path, clean, problems)
+    _insert(con, _jsonl_source(clean), keep)
+
+
+def _insert(con: Any, source: str, keep: list[str]) -> int:
+    before = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+    con.execute(f"INSERT INTO {TABLE} ({', '.join(keep)}) "
+                f"SELECT {', '.join(keep)} FROM {source} "
+                "WHERE ts IS NOT NULL AND model IS NOT NULL")
+    return con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0] - before
+
+
+def _jsonl_source(path: Path) -> str:
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in RECORD_COLUMNS.items()) + "}"
+    return (f"read_json({_quote(path)}, format='newline_delimited', "
+            f"columns={columns}, maximum_object_size=16777216)")
+
+
+def _parquet_source(path: Path) -> str:
+    target = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
+    casts = ", ".join(f"CAST({k} AS {v}) AS {k}" for k, v in RECORD_COLUMNS.items())
+    return (f"(SELECT {casts} FROM read_parquet({_quote(target)}, "
+            "hive_partitioning=true, union_by_name=true))")
+
+
+def _load_sqlite(con: Any, path: Path, keep: list[str], workdir: Path) -> None:
+    # DuckDB's SQLite reader is an extension it would download; read in Python.
+    out = workdir / f"sqlite-{abs(hash(str(path)))}.jsonl"
+    try:
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        cursor = src.execute(f"SELECT * FROM {SQLITE_TABLE}")
+        names = [d[0] for d in cursor.description]
+        with out.open("w") as sink:
+            for row in cursor:
+                record = dict(zip(names, row, strict=True))
+                if isinstance(record.get("tags"), str):
+                    record["tags"] = json.loads(record["tags"])
+                sink.write(json.dumps(record) + "\n")
+        src.close()
+    except sqlite3.Error as exc:
+        raise DataError(f"{path}: not a readable observe SQLite log "
+                        f"(table {SQLITE_TABLE!r}): {exc}") from exc
+    _insert(con, _jsonl_source(out), keep)
+
+
+def _convert(kind: str, path: Path, out: Path, mapping: dict[str, str] | None,
+             problems: Problems) -> None:
+    if kind == "otel":
+        from mre_eval.observe.otel import convert_otel
+
+        convert_otel(path, out, problems)
+    else:
+        from mre_eval.observe.csv_map import convert_csv
+
+        convert_csv(path, out, mapping or {}, problems)
+
+
+def _clean_copy(path: Path, out: Path, problems: Problems) -> None:
+    with _open_text(path) as source, out.open("w") as sink:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            reason = check_line(line)
+            if reason is None:
+                sink.write(line if line.endswith("\n") else line + "\n")
+            else:
+                problems.add(path, number, reason)
+
+
+def check_line(line: str) -> str | None:
+    """Why one JSONL line is not a usable call record, or ``None`` if it is."""
+    try:
+        row = json.loads(line)
+    except ValueError as exc:
+        return f"not JSON ({exc.msg})"
+    if not isinstance(row, dict):
+        return "not a JSON object"
+    return check_row(row)
+
+
+def check_row(row: dict[str, Any]) -> str | None:
+    """Why a parsed record is unusable (missing or mistyped field), or ``None``."""
+    for name in REQUIRED_COLUMNS:
+        if row.get(name) in (None, ""):
+            return f"missing {name!r}"
+    try:
+        datetime.fromisoformat(str(row["ts"]))
+    except ValueError:
+        return f"ts {row['ts']!r} is not an ISO 8601 timestamp"
+    for name in INT_COLUMNS:
+        value = row.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{name} {value!r} is not a whole number"
+    for name in FLOAT_COLUMNS:
+        value = row.get(name)
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, int | float)):
+            return f"{name} {value!r} is not a number"
+    for name in STR_COLUMNS:
+        if row.get(name) is not None and not isinstance(row[name], str):
+            return f"{name} {row[name]!r} is not a string"
+    if row.get("tags") is not None and not isinstance(row["tags"], dict):
+        return "tags is not an object"
+    return None
+
+
+def _count_lines(path: Path) -> int:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    lines, last = 0, b"\n"
+    with opener(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _open_text(path: Path) -> Any:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open(encoding="utf-8", errors="replace")
+
+
+def _quote(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"

@@ -1,0 +1,199 @@
+"""OpenTelemetry GenAI spans, exported as JSON, into call records.
+
+Two exports are read, as one JSON document or as one JSON object per line:
+
+- OTLP JSON (what the collector's file exporter writes): ``resourceSpans`` ->
+  ``scopeSpans`` -> ``spans``, attributes as ``[{"key", "value"}]`` lists and
+  times in ``startTimeUnixNano`` / ``endTimeUnixNano``;
+- flat spans (what the Python SDK's console exporter prints): a span or a list
+  of spans with an ``attributes`` object and ISO ``start_time`` / ``end_time``.
+
+A span is a model call when it carries ``gen_ai.request.model`` (or
+``gen_ai.response.model``).  Tokens come from ``gen_ai.usage.input_tokens`` and
+``gen_ai.usage.output_tokens``.  The conventions have no attribute for the
+product feature or user tier, so they are read from the span's (or its
+resource's) ``feature`` / ``app.feature`` and ``user_tier`` / ``app.user_tier``
+attributes.  Other spans are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mre_eval.observe.record import RECORD_COLUMNS
+
+MODEL_KEYS = ("gen_ai.request.model", "gen_ai.response.model")
+INPUT_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
+OUTPUT_KEYS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
+CACHED_KEYS = ("gen_ai.usage.cache_read.input_tokens",
+               "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cached_tokens")
+REASONING_KEYS = ("gen_ai.usage.reasoning.output_tokens",
+                  "gen_ai.usage.reasoning_tokens")
+FEATURE_KEYS = ("feature", "app.feature", "mre.feature")
+TIER_KEYS = ("user_tier", "app.user_tier", "mre.user_tier", "user.tier")
+COST_KEYS = ("gen_ai.usage.cost", "mre.cost_usd")
+TAG_KEYS = ("gen_ai.system", "gen_ai.provider.name", "gen_ai.operation.name")
+
+
+def convert_otel(path: Path, out: Path, problems: Any) -> int:
+    """Write the GenAI spans of ``path`` to ``out`` as JSONL call records.
+
+    Malformed documents and spans are reported to ``problems`` with their line.
+
+    Returns:
+        The number of records written.
+    """
+    from mre_eval.observe.ingest import _open_text, check_row
+
+    written = 0
+    with _open_text(path) as source, out.open("w") as sink:
+        for line, document in _documents(source, path, problems):
+            for number, (span, resource) in enumerate(_spans(document), start=1):
+                attrs = {**resource, **_attributes(span.get("attributes"))}
+                if not any(attrs.get(k) for k in MODEL_KEYS):
+                    problems.skipped_spans += 1
+                    continue
+                try:
+                    record = span_record(span, attrs)
+                except (TypeError, ValueError) as exc:
+                    problems.add(path, line, f"span {number}: {exc}")
+                    continue
+                reason = check_row(record)
+                if reason is not None:
+                    problems.add(path, line, f"span {number}: {reason}")
+                    continue
+                sink.write(json.dumps(record) + "\n")
+                written += 1
+    return written
+
+
+def span_record(span: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
+    """One call record from a GenAI span and its merged attributes."""
+    start, end = _times(span)
+    status = span.get("status") or {}
+    code = str(status.get("code", status.get("status_code", ""))).upper()
+    failed = code in ("2", "STATUS_CODE_ERROR", "ERROR") or "error.type" in attrs
+    record = dict.fromkeys(RECORD_COLUMNS)
+    record.update({
+        "ts": start.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        "model": str(_first(attrs, MODEL_KEYS)),
+        "feature": _optional_text(_first(attrs, FEATURE_KEYS)),
+        "user_tier": _optional_text(_first(attrs, TIER_KEYS)),
+        "tags": {k: str(attrs[k]) for k in TAG_KEYS if attrs.get(k) is not None},
+        "input_tokens": _int(_first(attrs, INPUT_KEYS)),
+        "output_tokens": _int(_first(attrs, OUTPUT_KEYS)),
+        "cached_tokens": _int(_first(attrs, CACHED_KEYS)),
+        "reasoning_tokens": _int(_first(attrs, REASONING_KEYS)),
+        "cost_usd": _float(_first(attrs, COST_KEYS)),
+        "latency_s": None if end is None else (end - start).total_seconds(),
+        "status": "error" if failed else "ok",
+        "error": (status.get("message") or status.get("description")
+                  or attrs.get("error.type") or "error") if failed else None,
+    })
+    if record["cost_usd"] is not None:
+        record["cost_source"] = "provider"
+    return record
+
+
+def _documents(source: Any, path: Path, problems: Any
+               ) -> Iterator[tuple[int, Any]]:
+    text = source.read()
+    try:
+        yield 1, json.loads(text)
+        return
+    except ValueError:
+        pass
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError as exc:
+            problems.add(path, number, f"not JSON ({exc.msg})")
+
+
+def _spans(document: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    if isinstance(document, list):
+        for item in document:
+            yield from _spans(item)
+    elif isinstance(document, dict) and "resourceSpans" in document:
+        for resource_spans in document.get("resourceSpans") or []:
+            resource = _attributes((resource_spans.get("resource") or {})
+                                   .get("attributes"))
+            scopes = (resource_spans.get("scopeSpans")
+                      or resource_spans.get("instrumentationLibrarySpans") or [])
+            for scope in scopes:
+                for span in scope.get("spans") or []:
+                    yield span, resource
+    elif isinstance(document, dict):
+        resource = (document.get("resource") or {}).get("attributes")
+        yield document, _attributes(resource)
+
+
+def _attributes(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    if not isinstance(raw, list):
+        return {}
+    return {item["key"]: _any_value(item.get("value"))
+            for item in raw if isinstance(item, dict) and "key" in item}
+
+
+def _any_value(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in value:
+            return value[key]
+    if "intValue" in value:
+        return int(value["intValue"])
+    if "arrayValue" in value:
+        return [_any_value(v) for v in value["arrayValue"].get("values", [])]
+    return None
+
+
+def _times(span: dict[str, Any]) -> tuple[datetime, datetime | None]:
+    if "startTimeUnixNano" in span:
+        start = _from_nanos(span["startTimeUnixNano"])
+        end = span.get("endTimeUnixNano")
+        return start, None if end is None else _from_nanos(end)
+    if "start_time" in span:
+        end = span.get("end_time")
+        return _from_iso(span["start_time"]), None if end is None else _from_iso(end)
+    raise ValueError("no start time (startTimeUnixNano or start_time)")
+
+
+def _from_nanos(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1e9, UTC)
+
+
+def _from_iso(value: Any) -> datetime:
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if attrs.get(key) is not None:
+            return attrs[key]
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"token count {value!r} is not a whole number")
+    return int(value)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)

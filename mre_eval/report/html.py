@@ -1,0 +1,186 @@
+"""The report as one self-contained HTML document.
+
+Styles and plots are inline; nothing is fetched when the file is opened.  A
+short inline script records each plot's drawn size on the ``<svg>`` element
+(``data-drawn-width``/``data-drawn-height``) so a headless browser check can
+confirm from the DOM that the plots were laid out and drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+from typing import Any
+
+from mre_eval.console import pct, seconds, usd
+from mre_eval.report import plots
+from mre_eval.report.data import Point, ReportData, TaskView
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
+       color: #222; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.8rem 0; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
+th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
+.plot svg { max-width: 100%; height: auto; }
+.unpriced { color: #a0148c; } .bad { color: #c0392b; font-weight: bold; }
+.note { color: #555; font-size: 0.85rem; }
+pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
+"""
+
+MEASURE_SCRIPT = """
+window.addEventListener('load', function () {
+  document.querySelectorAll('.plot svg').forEach(function (svg) {
+    var box = svg.getBoundingClientRect();
+    svg.setAttribute('data-drawn-width', Math.round(box.width));
+    svg.setAttribute('data-drawn-height', Math.round(box.height));
+  });
+  document.body.setAttribute('data-measured', 'yes');
+});
+"""
+
+
+def render(data: ReportData) -> str:
+    """The whole HTML document for ``data``."""
+    parts = [_header(data)]
+    for view in data.tasks:
+        parts.append(_task_section(view))
+    parts.append(_section("Cost by model and task type",
+                          _plot(plots.spend_by_model(data.spend))
+                          + _spend_table(data)))
+    parts.append(_section("Latency", _plot(plots.latency(data.latency))))
+    parts.append(_section("Unpriced and failed calls", _problems(data)))
+    body = "\n".join(parts)
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>mre-eval report: {escape(data.run)}</title>"
+            f"<style>{STYLE}</style></head>\n<body>\n{body}\n"
+            f"<script>{MEASURE_SCRIPT}</script>\n</body></html>\n")
+
+
+def _header(data: ReportData) -> str:
+    meta = data.meta
+    facts = [("suite", data.suite), ("run", data.run),
+             ("started", meta.get("started_at", "-")),
+             ("routing", data.routing or "none")]
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
+                   for k, v in facts)
+    return (f"<h1>mre-eval report: {escape(data.suite)}</h1><table>{rows}</table>"
+            "<p class=\"note\">Quality is per example (repeats averaged; failed "
+            "calls count as not passed) with a 95% interval. Cost per request "
+            "is the mean over priced calls; unpriced calls are counted, never "
+            "read as $0.</p>")
+
+
+def _task_section(view: TaskView) -> str:
+    rule = "lower bound" if view.gate_on == "lower_bound" else "point"
+    intro = (f"<p>Threshold: {view.threshold_on.replace('_', ' ')} "
+             f"&ge; {view.threshold:.3f}, judged on the {rule}. Red line: the "
+             "Pareto frontier (no configuration is both cheaper and better).</p>")
+    unplotted = [p.label for p in view.points if not p.cost.complete]
+    if unplotted:
+        intro += (f"<p class=\"unpriced\">Not on the plot (some calls unpriced): "
+                  f"{escape(', '.join(unplotted))}</p>")
+    body = intro + _plot(plots.cost_quality(view)) + _points_table(view)
+    if view.routing_record is not None:
+        body += _routing(view)
+    return _section(f"Task type: {view.name}", body)
+
+
+def _points_table(view: TaskView) -> str:
+    head = ("<tr><th>configuration</th><th>quality [95% CI]</th><th>n</th>"
+            "<th>cost / request</th><th>unpriced</th><th>failed</th>"
+            "<th>latency p50</th><th>p95</th><th>Pareto</th></tr>")
+    points = sorted(view.points, key=lambda p: -_num(p.quality.point))
+    if view.routed is not None:
+        points = [view.routed] + points
+    rows = "".join(_point_row(p, view.threshold) for p in points)
+    return f"<table>{head}{rows}</table>"
+
+
+def _point_row(p: Point, threshold: float) -> str:
+    q = p.quality
+    quality = "-" if math.isnan(q.point) else f"{q.point:.3f} [{q.low:.3f}, {q.high:.3f}]"
+    below = " class=\"bad\"" if not math.isnan(q.point) and q.point < threshold else ""
+    unpriced = (f"<span class=\"unpriced\">{p.cost.unpriced}</span>"
+                if p.cost.unpriced else "0")
+    cells = [escape(p.label), f"<span{below}>{quality}</span>", str(q.n),
+             usd(p.cost.per_request), unpriced, str(p.failed),
+             seconds(_none(p.latency_p50)), seconds(_none(p.latency_p95)),
+             "yes" if p.pareto else ""]
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def _routing(view: TaskView) -> str:
+    record = view.routing_record or {}
+    choices = "".join(f"<tr><td>{escape(k)}</td><td>{v}</td></tr>"
+                      for k, v in sorted(view.routing_choices.items()))
+    keep = {k: record.get(k) for k in ("policy", "routes", "expected_quality",
+                                       "expected_cost_per_request", "baselines",
+                                       "savings", "decision") if k in record}
+    return ("<h3>Routing policy: decision record</h3>"
+            "<p>Requests of this run routed to each configuration on replay:</p>"
+            f"<table><tr><th>configuration</th><th>examples</th></tr>{choices}"
+            "</table><p>What routing.json recorded when it was made:</p>"
+            f"<pre>{escape(json.dumps(keep, indent=2, default=str))}</pre>")
+
+
+def _spend_table(data: ReportData) -> str:
+    spend = data.spend
+    unpriced = {(r.model, r.task_type): r.unpriced
+                for r in data.problems.itertuples()}
+    head = "<tr><th>model</th>" + "".join(
+        f"<th>{escape(str(c))}</th>" for c in spend.columns) + "<th>total</th></tr>"
+    rows = ""
+    for model, row in spend.iterrows():
+        cells = [_spend_cell(row[task], unpriced.get((model, task)))
+                 for task in spend.columns]
+        total = _spend_cell(row.sum(min_count=1),
+                            sum(unpriced.get((model, t)) or 0 for t in spend.columns))
+        rows += (f"<tr><td>{escape(str(model))}</td>"
+                 + "".join(f"<td>{c}</td>" for c in cells + [total]) + "</tr>")
+    return f"<table>{head}{rows}</table>"
+
+
+def _spend_cell(value: float, unpriced: int | None) -> str:
+    if unpriced is None:
+        return "-"  # the model was not run on this task type
+    if math.isnan(value):
+        return f"<span class=\"unpriced\">unpriced ({unpriced} calls)</span>"
+    text = usd(float(value))
+    if unpriced:
+        text += f" <span class=\"unpriced\">+ {unpriced} unpriced calls</span>"
+    return text
+
+
+def _problems(data: ReportData) -> str:
+    table = data.problems
+    bad = table[(table["failed"] > 0) | (table["unpriced"] > 0)]
+    if bad.empty:
+        return "<p>Every call succeeded and every call has a price.</p>"
+    head = ("<tr><th>model</th><th>task type</th><th>calls</th><th>failed</th>"
+            "<th>unpriced</th><th>an error</th></tr>")
+    rows = "".join(
+        f"<tr><td>{escape(r.model)}</td><td>{escape(r.task_type)}</td>"
+        f"<td>{r.calls}</td><td>{r.failed} ({pct(r.failed / r.calls)})</td>"
+        f"<td class=\"unpriced\">{r.unpriced}</td>"
+        f"<td>{escape(r.example_error)}</td></tr>"
+        for r in bad.itertuples())
+    return f"<table>{head}{rows}</table>"
+
+
+def _section(title: str, body: str) -> str:
+    return f"<section><h2>{escape(title)}</h2>\n{body}\n</section>"
+
+
+def _plot(svg: str) -> str:
+    return f"<div class=\"plot\">{svg}</div>"
+
+
+def _num(value: float) -> float:
+    return -math.inf if math.isnan(value) else value
+
+
+def _none(value: float) -> Any:
+    return None if math.isnan(value) else value

@@ -41,12 +41,14 @@ class Fault:
         retry_after: value of a ``Retry-After`` header, when one is sent.
         delay_s: seconds to wait before answering normally.
         malformed: answer 200 with a body that is not JSON.
+        message: the error message in the body of a ``status`` answer.
     """
 
     status: int | None = None
     retry_after: str | None = None
     delay_s: float = 0.0
     malformed: bool = False
+    message: str | None = None
 
 
 @dataclass
@@ -122,7 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = fault.retry_after
-        message = {"error": {"message": f"stub fault {fault.status}",
+        text = fault.message or f"stub fault {fault.status}"
+        message = {"error": {"message": text,
                              "type": "stub_error", "code": str(fault.status)}}
         self._send(fault.status, json.dumps(message).encode(), headers)
         return True
@@ -172,6 +175,7 @@ class StubServer:
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.state = _State(keep_bodies=keep_bodies)
         self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
                                         name="openai-stub", daemon=True)
 
     @property

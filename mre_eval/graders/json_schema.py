@@ -46,7 +46,8 @@ class JsonSchemaGrader(Grader):
     options_model = JsonSchemaOptions
     options: JsonSchemaOptions
 
-    def __init__(self, options: JsonSchemaOptions, base_dir: Path | None = None) -> None:
+    def __init__(self, options: JsonSchemaOptions,
+                 base_dir: Path | None = None) -> None:
         super().__init__(options, base_dir)
         import jsonschema
 

@@ -68,11 +68,12 @@ class JudgeGrader(Grader):
     async def grade(self, sample: Sample) -> Grade:
         from mre_eval.llm import litellm_module
 
+        params = self._call_params()
         litellm = litellm_module()
         try:
             reply = await litellm.acompletion(
                 model=self.options.model, messages=self.messages(sample),
-                timeout=self.options.timeout_s, **self._call_params())
+                timeout=self.options.timeout_s, **params)
         except Exception as exc:  # litellm raises many provider-specific types
             raise ProviderError(
                 f"judge {self.options.model} failed on example "

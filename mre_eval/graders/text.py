@@ -152,7 +152,8 @@ class RegexGrader(Grader):
         flags = re.IGNORECASE if self.options.ignore_case else 0
         pattern = re.compile(self.options.pattern, flags)
         text = sample.response.strip()
-        match = pattern.fullmatch(text) if self.options.full_match else pattern.search(text)
+        find = pattern.fullmatch if self.options.full_match else pattern.search
+        match = find(text)
         if match:
             return Grade(1.0, f"matched {match.group(0)[:80]!r}")
         return Grade(0.0, f"no match for {self.options.pattern!r}")

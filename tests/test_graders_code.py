@@ -1,0 +1,151 @@
+"""The python_tests grader, with real child processes."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from mre_eval.datasets import Example
+from mre_eval.errors import DataError
+from mre_eval.graders import make_grader
+from mre_eval.graders.base import Grade, Sample
+from mre_eval.graders.code import extract_code
+from mre_eval.graders.sandbox import network_guard
+from mre_eval.suite import GraderSpec
+
+OUTCOMES = Path(__file__).parents[1] / "datasets" / "routerbench" / "outcomes.csv.gz"
+
+
+def _grade(response: str, reference: Any, **options: Any) -> Grade:
+    example = Example(id="fn-3", task_type="code", fields={}, input="Write f",
+                      messages=None, reference=reference, line=4)
+    grader = make_grader(GraderSpec(kind="python_tests", options=options))
+    return asyncio.run(grader.grade(Sample(response, example)))
+
+
+@functools.cache
+def _outcomes() -> pd.DataFrame:
+    return pd.read_csv(OUTCOMES, keep_default_na=False)
+
+
+def _recorded(prompt_id: str, model: str) -> str:
+    frame = _outcomes()
+    row = frame[(frame.prompt_id == prompt_id) & (frame.model == model)]
+    return str(row.response.iloc[0])
+
+
+@pytest.mark.parametrize(("prompt_id", "model", "asserts"), [
+    ("mbpp.dev.277", "claude-instant-v1",
+     ["assert create_empty_dicts(3) == [{}, {}, {}]",
+      "assert create_empty_dicts(0) == []"]),
+    ("mbpp.dev.92", "meta/code-llama-instruct-34b-chat",
+     ["assert remove_elements([1, 2, 3], [2]) == [1, 3]"]),
+], ids=["fenced-python", "code-llama-tags"])
+def test_real_mbpp_answers_pass(prompt_id: str, model: str, asserts: list[str]) -> None:
+    grade = _grade(_recorded(prompt_id, model), asserts)
+    assert grade.score == 1.0, grade.detail
+
+
+def test_partial_pass_scores_the_fraction() -> None:
+    response = "```python\ndef add(a, b):\n    return a + b + (a > 5)\n```"
+    grade = _grade(response, ["assert add(1, 2) == 3", "assert add(6, 1) == 7",
+                              "assert add(0, 0) == 0", "assert add(9, 9) == 18"])
+    assert grade.score == 0.5
+    assert grade.detail.startswith("2 of 4 asserts passed; assert 2: AssertionError")
+
+
+def test_asserts_as_one_string() -> None:
+    grade = _grade("def f():\n    return 1", "assert f() == 1\n\nassert f() != 2\n")
+    assert (grade.score, grade.detail.split(" (")[0]) == (1.0, "2 of 2 asserts passed")
+
+
+def test_setup_runs_before_the_code() -> None:
+    grade = _grade("def root(x):\n    return math.sqrt(x)", ["assert root(9) == 3"],
+                   setup="import math")
+    assert grade.score == 1.0
+
+
+@pytest.mark.parametrize(("response", "problem"), [
+    ("def f(:\n    pass", "the code did not load: "),
+    ("import sys\nsys.exit(3)", "the code did not load: SystemExit: 3"),
+    ("def f():\n    return 1\nimport os\nos._exit(1)",
+     "the test process exited with code 1"),
+], ids=["syntax-error", "sys-exit", "hard-exit"])
+def test_code_that_does_not_load_scores_zero(response: str, problem: str) -> None:
+    grade = _grade(response, ["assert f() == 1"])
+    assert grade.score == 0.0
+    assert grade.detail.startswith(problem)
+
+
+def test_timeout_kills_the_child_and_its_children(tmp_path: Path) -> None:
+    marker = tmp_path / "still-running"
+    late_write = f"import time, pathlib; time.sleep(1.5); pathlib.Path({str(marker)!r}).touch()"
+    response = ("import subprocess, sys\n"
+                f"subprocess.Popen([sys.executable, '-c', {late_write!r}])\n"
+                "while True:\n    pass\n")
+    grade = _grade(response, ["assert True"], timeout_s=1)
+    assert grade.score == 0.0
+    assert grade.detail.startswith("timed out after 1 s")
+    asyncio.run(asyncio.sleep(1.5))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("code", [
+    "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)",
+    "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+    "import socket\nsocket.getaddrinfo('localhost', 80)",
+    "import urllib.request\nurllib.request.urlopen('http://192.0.2.1/', timeout=2)",
+], ids=["create_connection", "socket", "getaddrinfo", "urllib"])
+def test_network_is_blocked(code: str) -> None:
+    response = f"def probe():\n    {code.replace(chr(10), chr(10) + '    ')}\n"
+    grade = _grade(response, ["probe()"])
+    assert grade.score == 0.0
+    assert "network access is disabled while grading" in grade.detail
+
+
+def test_local_sockets_and_asyncio_still_work() -> None:
+    response = "import asyncio\nasync def three():\n    return 3\n"
+    assert _grade(response, ["assert asyncio.run(three()) == 3"]).score == 1.0
+
+
+def test_secrets_do_not_reach_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-real")
+    grade = _grade("import os\n", ["assert 'OPENAI_API_KEY' not in os.environ"])
+    assert grade.score == 1.0
+
+
+def test_guard_is_named_in_the_detail() -> None:
+    grade = _grade("x = 1", ["assert x == 1"])
+    assert grade.detail.endswith(f"(network guard: {network_guard()})")
+    expected = "namespace+socket" if os.geteuid() == 0 else network_guard()
+    assert network_guard() == expected
+
+
+@pytest.mark.parametrize(("response", "code"), [
+    ("Sure:\n```python\ndef f():\n    return 1\n```\nThen:\n```py\nf()\n```",
+     "def f():\n    return 1\n\nf()\n"),
+    ("```\nx = 1\n```", "x = 1\n"),
+    ("```js\nlet x\n```\n```python\ny = 2\n```", "y = 2\n"),
+    ("[PYTHON]\nz = 3\n[/PYTHON]\n[TESTS]\nassert z\n[/TESTS]", "\nz = 3\n"),
+    ("```python\nunterminated = True", "unterminated = True"),
+    ("w = 4", "w = 4"),
+], ids=["python-and-py", "unlabelled", "skips-other-languages", "code-llama",
+        "unterminated-fence", "raw"])
+def test_extract_code(response: str, code: str) -> None:
+    assert extract_code(response) == code
+
+
+@pytest.mark.parametrize(("reference", "error"), [
+    (None, "example 'fn-3' \\(line 4\\) has no reference"),
+    ([], "needs assert statements"),
+    ("   \n", "needs assert statements"),
+], ids=["none", "empty-list", "blank-text"])
+def test_missing_asserts(reference: Any, error: str) -> None:
+    with pytest.raises(DataError, match=error):
+        _grade("x = 1", reference)

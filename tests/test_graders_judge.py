@@ -1,0 +1,111 @@
+"""The llm_judge grader, offline through litellm's mock_response with real usage."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from mre_eval.datasets import Example
+from mre_eval.errors import ConfigError, ProviderError
+from mre_eval.graders import make_grader
+from mre_eval.graders.base import Grade, Sample
+from mre_eval.graders.judge import JudgeGrader, parse_score
+from mre_eval.suite import GraderSpec
+
+EXAMPLE = Example(id="ts-04", task_type="troubleshooting", fields={},
+                  input="My invoice PDF is blank.", messages=None,
+                  reference="Clear the template cache, then re-export.", line=9)
+
+
+def _reply(text: str, prompt_tokens: int = 500, completion_tokens: int = 40) -> dict:
+    return {"choices": [{"message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": prompt_tokens,
+                      "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens}}
+
+
+def _judge(reply: Any, **options: Any) -> JudgeGrader:
+    options = {"model": "gpt-4o-mini",
+               "params": {"temperature": 0, "mock_response": reply}, **options}
+    grader = make_grader(GraderSpec(kind="llm_judge", options=options))
+    assert isinstance(grader, JudgeGrader)
+    return grader
+
+
+def _grade(grader: JudgeGrader, response: str = "Re-export it.") -> Grade:
+    return asyncio.run(grader.grade(Sample(response, EXAMPLE)))
+
+
+def test_score_and_the_judges_own_cost() -> None:
+    grade = _grade(_judge(_reply("Covers the cache step.\nSCORE: 8")))
+    assert grade.score == pytest.approx(0.8)
+    # gpt-4o-mini: 500 x $0.15/M in + 40 x $0.60/M out
+    assert grade.cost_usd == pytest.approx(500 * 0.15e-6 + 40 * 0.60e-6)
+    assert grade.detail == "Covers the cache step.\nSCORE: 8"
+
+
+def test_scale_option() -> None:
+    grade = _grade(_judge(_reply("SCORE: 3"), scale=4))
+    assert grade.score == pytest.approx(0.75)
+
+
+def test_unpriced_judge_costs_none_not_zero() -> None:
+    grader = _judge(_reply("SCORE: 10"), model="openai/house-judge-v0")
+    grade = _grade(grader)
+    assert (grade.score, grade.cost_usd) == (1.0, None)
+
+
+@pytest.mark.parametrize(("text", "scale", "score"), [
+    ("SCORE: 7", 10, 7.0),
+    ("Reasoning... score = 4\nSCORE: **9**", 10, 9.0),
+    ("First SCORE: 2, on reflection SCORE: 6", 10, 6.0),
+    ("SCORE: 11", 10, None),
+    ("I think it is good.", 10, None),
+    ("SCORE: 4.5", 5, 4.5),
+], ids=["plain", "bold", "last-wins", "above-scale", "none", "decimal"])
+def test_parse_score(text: str, scale: int, score: float | None) -> None:
+    assert parse_score(text, scale) == score
+
+
+def test_reply_without_score_is_an_error_not_a_zero() -> None:
+    with pytest.raises(ProviderError, match="replied without a score from 0 to 10 "
+                                            "on example 'ts-04'"):
+        _grade(_judge(_reply("Looks fine to me.")))
+
+
+def test_prompt_holds_request_reference_response_and_rubric() -> None:
+    grader = _judge(_reply("SCORE: 1"), rubric="Must mention the cache.")
+    user = grader.messages(Sample("Try again later.", EXAMPLE))[1]["content"]
+    for part in ("My invoice PDF is blank.", "Clear the template cache",
+                 "Try again later.", "Must mention the cache.", "'SCORE: n'"):
+        assert part in user
+
+
+def test_reference_can_be_left_out() -> None:
+    grader = _judge(_reply("SCORE: 1"), use_reference=False)
+    user = grader.messages(Sample("x", EXAMPLE))[1]["content"]
+    assert "Clear the template cache" not in user
+
+
+def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MRE_TEST_JUDGE_KEY", raising=False)
+    grader = _judge(_reply("SCORE: 1"), api_key_env="MRE_TEST_JUDGE_KEY")
+    assert grader.required_env() == ["MRE_TEST_JUDGE_KEY"]
+    with pytest.raises(ConfigError, match="needs the environment variable "
+                                          "MRE_TEST_JUDGE_KEY"):
+        _grade(grader)
+
+
+def test_key_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MRE_TEST_JUDGE_KEY", "sk-test-not-real")
+    grader = _judge(_reply("SCORE: 5"), api_key_env="MRE_TEST_JUDGE_KEY")
+    assert _grade(grader).score == 0.5
+
+
+def test_failed_call_is_a_provider_error() -> None:
+    grader = _judge("litellm.RateLimitError")
+    with pytest.raises(ProviderError, match="judge gpt-4o-mini failed on example "
+                                            "'ts-04'"):
+        _grade(grader)

@@ -88,6 +88,26 @@ def cost_report(paths: list[Path], *, fmt: str | None = None,
             con.close()
 
 
+def report_csv(report: CostReport) -> str:
+    """The breakdown, driver and mover rows as one CSV table."""
+    import csv
+    import io
+
+    table: list[dict[str, Any]] = [{"section": "totals", **report.totals}]
+    for dimension, found in report.breakdowns.items():
+        table += [{"section": f"by_{dimension}", **row} for row in found]
+    table += [{"section": "by_period", **row} for row in report.periods]
+    table += [{"section": "movers", **row} for row in report.movers]
+    names: list[str] = []
+    for row in table:
+        names += [k for k in row if k not in names]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=names)
+    writer.writeheader()
+    writer.writerows(table)
+    return buffer.getvalue()
+
+
 def open_db(workdir: Path, memory_limit: str, threads: int | None) -> Any:
     """A DuckDB database in ``workdir`` with bounded memory."""
     import duckdb

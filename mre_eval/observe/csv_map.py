@@ -54,6 +54,33 @@ def check_mapping(mapping: dict[str, str]) -> dict[str, str]:
     return mapping
 
 
+def read_mapping(path: Path | None = None, pairs: list[str] | None = None
+                 ) -> dict[str, str]:
+    """A column mapping from a YAML/JSON file and ``FIELD=COLUMN`` pairs.
+
+    Pairs override the file.  Raises ConfigError for a malformed pair or key.
+    """
+    mapping: dict[str, str] = {}
+    if path is not None:
+        import yaml
+
+        try:
+            loaded = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read the column mapping {path}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: a column mapping is FIELD: COLUMN lines, "
+                              f"got {type(loaded).__name__}")
+        mapping.update({str(k): str(v) for k, v in loaded.items()})
+    for pair in pairs or []:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise ConfigError(f"--map {pair!r} is not FIELD=COLUMN, e.g. "
+                              "--map input_tokens=prompt_tokens")
+        mapping[field.strip()] = column.strip()
+    return check_mapping(mapping)
+
+
 def convert_csv(path: Path, out: Path, mapping: dict[str, str], problems: Any) -> int:
     """Write the rows of a CSV export to ``out`` as JSONL call records.
 

@@ -37,6 +37,8 @@ def feature_drivers(con: Any) -> list[dict[str, Any]]:
     for row in breakdown(con, "feature"):
         drivers.append({
             "feature": row["key"], "calls": row["calls"],
+            "cost_usd": row["cost_usd"], "cost_share": row["cost_share"],
+            "unpriced_calls": row["unpriced_calls"],
             "cost_per_request": row["cost_per_request"],
             "input_tokens_per_request": row["input_tokens_per_request"],
             "output_tokens_per_request": row["output_tokens_per_request"],
@@ -120,13 +122,19 @@ def _change(dimension: str, key: str, before: dict[str, Any] | None,
     if (b["priced"] and b["cost"] is None) or (a["priced"] and a["cost"] is None):
         return change
     cost_b, cost_a = b["cost"] or 0.0, a["cost"] or 0.0
-    change["delta_usd"] = cost_a - cost_b
+    change["delta_usd"] = _cents(cost_a - cost_b)
     if b["priced"] and a["priced"]:
         per_b, per_a = cost_b / b["priced"], cost_a / a["priced"]
-        change["volume_effect_usd"] = (a["priced"] - b["priced"]) * per_b
-        change["per_request_effect_usd"] = a["priced"] * (per_a - per_b)
+        change["volume_effect_usd"] = _cents((a["priced"] - b["priced"]) * per_b)
+        change["per_request_effect_usd"] = _cents(a["priced"] * (per_a - per_b))
     change["delta_pct"] = (cost_a - cost_b) / cost_b if cost_b else None
     return change
+
+
+def _cents(value: float) -> float:
+    # sums of float costs carry noise around 1e-15; a billionth of a dollar is
+    # far below any price per token
+    return round(value, 9)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:

@@ -78,6 +78,19 @@ def test_the_request_carries_model_params_and_key(openai_stub: StubServer) -> No
     assert sent["authorization"] == f"Bearer {FAKE_KEY}"
 
 
+def test_a_local_server_needs_no_key_and_never_gets_a_hosted_one(
+        openai_stub: StubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    local = ModelSpec(model="openai/my-local-model", api_base=openai_stub.url)
+
+    result = run(provider(), ask(local))
+
+    assert result.error is None
+    sent = {k.lower(): v for k, v in openai_stub.headers[0].items()}
+    assert FAKE_KEY not in sent["authorization"]
+    assert missing_credentials([local]) == {}
+
+
 def test_cached_tokens_are_priced_at_the_cached_rate(openai_stub: StubServer) -> None:
     openai_stub.reply.cached_tokens = 400
 

@@ -36,6 +36,8 @@ TIMEOUT_GRACE_S = 1.0
 
 MAX_ERROR_CHARS = 300
 
+LOCAL_PLACEHOLDER_KEY = "no-key-for-local-server"
+
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD", re.IGNORECASE)
 _SECRET_SHAPES = re.compile(r"(Bearer\s+)\S+|\bsk-[A-Za-z0-9_\-]{6,}")
@@ -102,6 +104,10 @@ class LiveProvider:
             kwargs["api_base"] = model.api_base
         if model.api_key_env:
             kwargs["api_key"] = os.environ.get(model.api_key_env)
+        elif _is_local(model.api_base):
+            # the SDK insists on a key; a local server gets a placeholder,
+            # never a hosted provider's key from the environment
+            kwargs["api_key"] = LOCAL_PLACEHOLDER_KEY
 
         litellm = litellm_module()
         start = time.perf_counter()

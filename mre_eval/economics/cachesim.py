@@ -19,6 +19,7 @@ included in the dollars saved.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,8 @@ class CacheSimResult:
     recommended: Level | None
     near_misses: list[NearMiss] = field(default_factory=list)
     truncated_lookups: int = 0
+    embedded_texts: int = 0
+    embed_seconds: float = 0.0
 
     @property
     def priced(self) -> bool:
@@ -109,7 +112,7 @@ def simulate(requests: Sequence[Request], embedder: Embedder,
     thresholds = check_sweep(thresholds, tolerance, len(requests))
     requests = list(requests)
     exact = Level("exact", None, len(requests), _exact_hits(requests))
-    sweep, truncated = _semantic(requests, embedder, thresholds, k)
+    sweep, replays = _semantic(requests, embedder, thresholds, k)
     levels = [Level(f"{t:.2f}", t, len(requests), hits) for t, hits in sweep]
 
     wrong = judge_pairs(requests, _all_pairs([exact, *levels]), judge)
@@ -119,8 +122,11 @@ def simulate(requests: Sequence[Request], embedder: Embedder,
     recommended = recommend(levels, tolerance)
     near = near_misses(requests, {(h.cached, h.new, h.similarity)
                                   for lv in levels for h in lv.false_hits})
-    return CacheSimResult(embedder.name, tolerance, requests, exact, levels,
-                          recommended, near, truncated)
+    return CacheSimResult(
+        embedder.name, tolerance, requests, exact, levels, recommended, near,
+        truncated_lookups=sum(r.fallbacks for r in replays),
+        embedded_texts=sum(len(r.nb_index) for r in replays),
+        embed_seconds=sum(r.embed_seconds for r in replays))
 
 
 def check_sweep(thresholds: Sequence[float], tolerance: float,
@@ -160,9 +166,9 @@ def _exact_hits(requests: list[Request]) -> list[Hit]:
 
 def _semantic(requests: list[Request], embedder: Embedder,
               thresholds: list[float], k: int,
-              ) -> tuple[list[tuple[float, list[Hit]]], int]:
+              ) -> tuple[list[tuple[float, list[Hit]]], list[_GroupReplay]]:
     hits: dict[float, list[Hit]] = {t: [] for t in thresholds}
-    truncated = 0
+    replays = []
     groups: dict[str, list[int]] = {}
     for i, req in enumerate(requests):
         groups.setdefault(req.group, []).append(i)
@@ -172,10 +178,10 @@ def _semantic(requests: list[Request], embedder: Embedder,
         for t in thresholds:
             for new, cached, sim in replay.run(t):
                 hits[t].append(Hit(members[new], members[cached], sim))
-        truncated += replay.fallbacks
+        replays.append(replay)
     for t in thresholds:
         hits[t].sort(key=lambda h: h.new)
-    return [(t, hits[t]) for t in thresholds], truncated
+    return [(t, hits[t]) for t in thresholds], replays
 
 
 class _GroupReplay:
@@ -186,7 +192,9 @@ class _GroupReplay:
         keys: dict[str, int] = {}
         self.text_ids = [keys.setdefault(exact_key(t), len(keys)) for t in texts]
         distinct = list({exact_key(t): t for t in texts}.values())
+        started = time.perf_counter()
         self.vectors = embedder.embed(distinct)
+        self.embed_seconds = time.perf_counter() - started
         nb = neighbours(self.vectors, floor, k)
         self.nb_index = [ix.tolist() for ix in nb.index]
         self.nb_score = [sc.tolist() for sc in nb.score]

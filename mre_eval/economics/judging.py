@@ -122,23 +122,25 @@ class NearMiss:
 
 def near_misses(requests: Sequence[Request],
                 wrong: Iterable[tuple[int, int, float]],
-                limit: int = 10) -> list[NearMiss]:
-    """The most alike wrong hits, one per pair of distinct texts, tagged.
+                per_kind: int = 3) -> list[NearMiss]:
+    """The most alike wrong hits of each kind, one per pair of distinct texts.
 
-    The tag is a heuristic read of the two texts: the same words swapped, a
+    The kind is a heuristic read of the two texts: the same words swapped, a
     negation word in only one, different numbers, different capitalised
-    names, or none of these.
+    names, or none of these.  Up to ``per_kind`` of each kind, most alike first.
     """
-    seen: set[tuple[str, str]] = set()
+    seen: set[frozenset[str]] = set()
+    taken: dict[str, int] = {}
     out = []
-    for cached, new, sim in sorted(wrong, key=lambda w: -w[2]):
+    for cached, new, sim in sorted(wrong, key=lambda w: (-w[2], w[1])):
         a, b = requests[cached].text, requests[new].text
-        if (a, b) in seen or (b, a) in seen:
+        pair = frozenset((a, b))
+        kind = look_alike_kind(a, b)
+        if pair in seen or taken.get(kind, 0) >= per_kind:
             continue
-        seen.add((a, b))
-        out.append(NearMiss(b, a, sim, look_alike_kind(a, b)))
-        if len(out) == limit:
-            break
+        seen.add(pair)
+        taken[kind] = taken.get(kind, 0) + 1
+        out.append(NearMiss(b, a, sim, kind))
     return out
 
 
@@ -150,6 +152,9 @@ def look_alike_kind(a: str, b: str) -> str:
     words_a, words_b = _words(a), _words(b)
     core_a, core_b = _core(a), _core(b)
     if core_a != core_b and sorted(core_a) == sorted(core_b):
+        return "swapped"
+    names_a, names_b = _name_list(a), _name_list(b)
+    if names_a != names_b and sorted(names_a) == sorted(names_b):
         return "swapped"
     if bool(words_a & _NEGATIONS) != bool(words_b & _NEGATIONS):
         return "negation"
@@ -173,6 +178,10 @@ def _numbers(text: str) -> set[str]:
 
 
 def _names(text: str) -> set[str]:
+    return set(_name_list(text))
+
+
+def _name_list(text: str) -> list[str]:
     tokens = re.findall(r"[A-Za-z][a-z]+", text)
     # the first word is capitalised by grammar, not because it is a name
-    return {t for t in tokens[1:] if t[0].isupper()}
+    return [t for t in tokens[1:] if t[0].isupper()]

@@ -51,11 +51,14 @@ class TfidfEmbedder:
 
     name = "tfidf"
 
-    def embed(self, texts: Sequence[str]) -> Any:
+    def __init__(self) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        self._vectorizer = TfidfVectorizer
+
+    def embed(self, texts: Sequence[str]) -> Any:
         # single-character tokens are kept: "2" in "2FA", "$5" vs "$50"
-        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True,
+        vectorizer = self._vectorizer(ngram_range=(1, 2), sublinear_tf=True,
                                      token_pattern=r"(?u)\b\w+\b",
                                      dtype=np.float32)
         return vectorizer.fit_transform(list(texts)).tocsr()

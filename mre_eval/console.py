@@ -21,6 +21,9 @@ STYLE_UNPRICED = "magenta"
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+if not console.is_terminal:
+    # logs and CI output have no width; 80 columns would fold every table
+    console.width = max(console.width, 140)
 
 UNPRICED_TEXT = "unpriced"
 
@@ -47,7 +50,9 @@ def usd(value: float | None, unknown: str = UNPRICED_TEXT) -> str:
     magnitude = abs(value)
     if magnitude >= 1:
         return f"${value:,.2f}"
-    return f"${value:.3g}" if magnitude >= 1e-6 else f"${value:.2e}"
+    # three significant digits for a call's cost: $0.00504, $0.0000704
+    digits = min(10, 2 - math.floor(math.log10(magnitude)))
+    return f"${value:.{digits}f}"
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -58,10 +63,10 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 
 def quality(point: float | None, low: float | None, high: float | None) -> str:
-    """Format a quality estimate with its 95% interval, e.g. ``0.86 [0.82, 0.90]``."""
+    """Format a quality estimate with its 95% interval, e.g. ``0.860 (0.82-0.90)``."""
     if point is None or (isinstance(point, float) and math.isnan(point)):
         return "-"
-    return f"{point:.3f} [{low:.3f}, {high:.3f}]"
+    return f"{point:.3f} ({low:.2f}-{high:.2f})"
 
 
 def seconds(value: float | None) -> str:

@@ -74,6 +74,11 @@ class Cost:
 
 UNPRICED = Cost(None, None)
 
+# prompt token counts, keyed by (tokenizer, messages): one count serves every
+# model that shares a tokenizer
+_message_counts: dict[tuple[str, str], int] = {}
+_MEMO_LIMIT = 200_000
+
 
 def price_call(model: str, usage: Usage, override: Prices | None = None) -> Cost:
     """Price one call from its token usage.
@@ -132,8 +137,15 @@ def count_tokens(model: str, text: str | None = None,
     """
     name, tokenizer = _tokenizer(model)
     if messages is not None:
-        return _count_messages(name, model, json.dumps(messages, sort_keys=True))
-    return _count_text(name, tokenizer, text or "")
+        key = (name, json.dumps(messages, sort_keys=True))
+        if key not in _message_counts:
+            if len(_message_counts) > _MEMO_LIMIT:
+                _message_counts.clear()
+            litellm = litellm_module()
+            _message_counts[key] = int(litellm.token_counter(model=model,
+                                                             messages=messages))
+        return _message_counts[key]
+    return _count_text(tokenizer, text or "")
 
 
 @functools.cache
@@ -147,13 +159,7 @@ def _tokenizer(model: str) -> tuple[str, Any]:
     return name, tokenizer
 
 
-@functools.lru_cache(maxsize=65536)
-def _count_messages(tokenizer_name: str, model: str, messages_json: str) -> int:
-    litellm = litellm_module()
-    return int(litellm.token_counter(model=model, messages=json.loads(messages_json)))
-
-
-def _count_text(tokenizer_name: str, tokenizer: Any, text: str) -> int:
+def _count_text(tokenizer: Any, text: str) -> int:
     if hasattr(tokenizer, "encode_ordinary"):  # tiktoken
         return len(tokenizer.encode_ordinary(text))
     return len(tokenizer.encode(text).ids)  # huggingface tokenizers

@@ -1,0 +1,193 @@
+"""Execute a run's jobs: call (or replay) each one, grade it, keep its row.
+
+Calls run under a global and a per-model concurrency limit.  Finished rows are
+checkpointed to the run folder every few seconds and the response cache keeps
+every finished live call, so a killed run loses nothing that was paid for and
+``--resume`` picks up where it stopped.  With a spend cap, a call is launched
+only while the money spent plus the worst case of every call in flight stays
+under the cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from mre_eval.errors import MreEvalError
+from mre_eval.graders import Grader, Sample, make_grader
+from mre_eval.plan import Job, worst_case_cost
+from mre_eval.providers.base import CallOutcome, Provider
+from mre_eval.suite import Suite
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_EVERY_S = 5.0
+
+
+class RunObserver(Protocol):
+    """Told about a run's progress; the CLI draws a progress bar from it."""
+
+    def started(self, total: int) -> None: ...
+
+    def finished(self, row: dict[str, Any], spent_usd: float) -> None: ...
+
+
+@dataclass
+class Tally:
+    """What a run did, as it goes."""
+
+    calls: int = 0          # live calls sent, cache hits excluded
+    cache_hits: int = 0
+    errors: int = 0
+    unpriced: int = 0       # live calls sent whose price is unknown
+    spent_usd: float = 0.0
+    not_launched: int = 0
+    stop_reason: str | None = None
+
+
+@dataclass
+class Execution:
+    """Executes jobs against a provider and collects result rows.
+
+    Args:
+        provider: answers the calls.
+        suite: the suite, for graders and concurrency.
+        run_id: written into every row.
+        max_spend_usd: stop launching before spend could pass it; ``None``
+            for no cap.
+        concurrency: calls in flight at once, over all models.
+        per_model_concurrency: calls in flight at once to one model.
+        live: whether calls cost money (a live provider, not a replay).
+        checkpoint: called with the rows so far, every few seconds.
+        observer: told about every finished row.
+    """
+
+    provider: Provider
+    suite: Suite
+    run_id: str
+    max_spend_usd: float | None
+    concurrency: int
+    per_model_concurrency: int
+    live: bool = False
+    checkpoint: Any = None
+    observer: RunObserver | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+
+    def __post_init__(self) -> None:
+        self._graders: dict[str, Grader] = {
+            task.name: make_grader(task.grader, self.suite.base_dir)
+            for task in self.suite.task_types}
+        self._reserved = 0.0
+        self._last_checkpoint = time.monotonic()
+
+    async def run(self, jobs: list[Job]) -> None:
+        """Run ``jobs`` in order, stopping early only for the spend cap."""
+        slots = asyncio.Semaphore(self.concurrency)
+        per_model = {m.name: asyncio.Semaphore(self.per_model_concurrency)
+                     for m in self.suite.models}
+        self._room = asyncio.Condition()
+        running: set[asyncio.Task[None]] = set()
+        for index, job in enumerate(jobs):
+            await slots.acquire()
+            worst = await self._reserve(job)
+            if worst is None:
+                slots.release()
+                self.tally.not_launched = len(jobs) - index
+                break
+            task = asyncio.create_task(self._one(job, worst, slots,
+                                                 per_model[job.model.name]))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        if running:
+            await asyncio.gather(*running)
+
+    async def _reserve(self, job: Job) -> float | None:
+        """Reserve the job's worst-case cost under the cap; ``None`` to stop."""
+        if self.max_spend_usd is None:
+            return 0.0
+        worst = worst_case_cost(job) or 0.0
+        async with self._room:
+            while self.tally.spent_usd + self._reserved + worst > self.max_spend_usd:
+                if self._reserved == 0:
+                    self.tally.stop_reason = (
+                        f"spend cap ${self.max_spend_usd:.2f}: ${self.tally.spent_usd:.4f}"
+                        f" spent, and the next call ({job.model.name} on example "
+                        f"{job.example.id!r}) could cost up to ${worst:.4f}")
+                    return None
+                await self._room.wait()
+            self._reserved += worst
+        return worst
+
+    async def _one(self, job: Job, worst: float, slots: asyncio.Semaphore,
+                   model_slots: asyncio.Semaphore) -> None:
+        try:
+            async with model_slots:
+                outcome = await self.provider.complete(job.request())
+            row = await self._row(job, outcome)
+            self._record(row, outcome)
+        finally:
+            slots.release()
+            if self.max_spend_usd is not None:
+                async with self._room:
+                    self._reserved -= worst
+                    self._room.notify_all()
+
+    async def _row(self, job: Job, outcome: CallOutcome) -> dict[str, Any]:
+        score, grader_cost, error = None, 0.0, outcome.error
+        if error is None and outcome.response is not None:
+            score, grader_cost, error = await self._grade(job, outcome)
+        usage = outcome.usage
+        return {
+            "run_id": self.run_id, "example_id": job.example.id,
+            "task_type": job.task.name, "model": job.model.name,
+            "litellm_model": job.model.model, "prompt_variant": job.prompt.id,
+            "repeat": job.repeat,
+            "input_tokens": usage.input_tokens if usage else None,
+            "output_tokens": usage.output_tokens if usage else None,
+            "cached_tokens": usage.cached_tokens if usage else None,
+            "reasoning_tokens": usage.reasoning_tokens if usage else None,
+            "cost_usd": outcome.cost.usd, "cost_source": outcome.cost.source,
+            "grader_cost_usd": grader_cost, "latency_s": outcome.latency_s,
+            "score": score,
+            "passed": None if score is None else score >= job.task.pass_mark,
+            "error": error, "cache_hit": outcome.cache_hit,
+            "response_hash": _digest(outcome.response), "response": outcome.response,
+        }
+
+    async def _grade(self, job: Job, outcome: CallOutcome
+                     ) -> tuple[float | None, float | None, str | None]:
+        sample = Sample(outcome.response or "", job.example, outcome.recorded_score)
+        try:
+            grade = await self._graders[job.task.name].grade(sample)
+        except MreEvalError as exc:
+            log.warning("could not grade %s / %s: %s", job.example.id,
+                        job.model.name, exc)
+            return None, None, f"grading failed: {exc}"
+        return grade.score, grade.cost_usd, None
+
+    def _record(self, row: dict[str, Any], outcome: CallOutcome) -> None:
+        tally = self.tally
+        tally.cache_hits += outcome.cache_hit
+        tally.errors += row["error"] is not None
+        if self.live and not outcome.cache_hit:
+            tally.calls += 1
+            if outcome.cost.usd is not None:
+                tally.spent_usd += outcome.cost.usd
+            elif outcome.error is None:
+                tally.unpriced += 1
+        self.rows.append(row)
+        if self.observer is not None:
+            self.observer.finished(row, tally.spent_usd)
+        if self.checkpoint and time.monotonic() - self._last_checkpoint > CHECKPOINT_EVERY_S:
+            self._last_checkpoint = time.monotonic()
+            self.checkpoint(self.rows)
+
+
+def _digest(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()

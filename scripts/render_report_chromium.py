@@ -74,7 +74,7 @@ def check_report(html: Path, png: Path, chromium: str,
     if any(w == 0 or h == 0 for w, h in result.drawn):
         result.problems.append(f"some plots have no drawn size: {result.drawn}")
 
-    height = max(1200, 700 * max(1, expected))
+    height = max(1600, 1300 * max(1, expected))
     _chromium(chromium, [f"--window-size=1280,{height}",
                          f"--screenshot={png.resolve()}", url], timeout)
     result.colours = _colours(png)

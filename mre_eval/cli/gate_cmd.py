@@ -35,6 +35,9 @@ def gate(
     max_cost_increase: float = typer.Option(
         0.10, "--max-cost-increase", help="Allowed rise of cost per request "
         "over the baseline or routing.json's promise, as a fraction."),
+    max_failed_share: float = typer.Option(
+        0.02, "--max-failed-share", help="Share of calls that may fail after "
+        "retries (failed calls are not scored)."),
     junit: Optional[Path] = typer.Option(
         None, "--junit", help="Write JUnit XML here, one test case per check."),
     summary_md: Optional[Path] = typer.Option(
@@ -46,7 +49,8 @@ def gate(
     from mre_eval.gate import GateOptions, run_gate
     from mre_eval.gate.outputs import json_text, write_outputs
 
-    options = GateOptions(max_quality_drop, alpha, max_cost_increase)
+    options = GateOptions(max_quality_drop, alpha, max_cost_increase,
+                          max_failed_share)
     result = run_gate(run, baseline, routing, config or [], options)
     write_outputs(result, junit, summary_md)
     if as_json:

@@ -63,19 +63,30 @@ class Check:
 
 def quality_check(subject: Subject, task: TaskType) -> Check:
     """Quality (its 95% lower bound, or point, as the suite says) >= threshold."""
-    values = measure.example_quality(subject.rows, task.threshold_on)
-    est = measure.quality_estimate(values, task.threshold_on)
+    est = measure.quality(subject.rows, task.threshold_on)
     judged = measure.gated_value(est, task.gate_on)
     ok = est.n > 0 and judged >= task.threshold
     which = "lower bound" if task.gate_on == "lower_bound" else "point"
-    failed = measure.failed_calls(subject.rows)
     measured = (f"{task.threshold_on} {est.point:.3f} [{est.low:.3f}, "
                 f"{est.high:.3f}] n={est.n}, judged on {which} {judged:.3f}")
-    if failed:
-        measured += f"; {failed} failed calls counted as not passed"
     return _check(subject, "quality", ok, measured, f">= {task.threshold:.3f}",
                   {**est.as_dict(), "judged": judged, "gate_on": task.gate_on,
-                   "threshold": task.threshold, "failed_calls": failed})
+                   "threshold": task.threshold})
+
+
+def failure_check(subject: Subject, max_share: float) -> Check:
+    """The share of calls that failed after every retry stays within limits.
+
+    Failed calls are not scored (quality rests on the calls that returned),
+    so this check is what keeps a failing model from passing on its few
+    answers.
+    """
+    failed = measure.failed_calls(subject.rows)
+    share = measure.failed_share(subject.rows)
+    return _check(subject, "failed calls", share <= max_share,
+                  f"{failed} of {len(subject.rows)} calls failed ({pct(share)})",
+                  f"<= {pct(max_share)}",
+                  {"failed": failed, "calls": len(subject.rows), "share": share})
 
 
 def budget_checks(subject: Subject, task: TaskType) -> list[Check]:
@@ -99,8 +110,7 @@ def promise_checks(subject: Subject, task: TaskType,
     """A routed policy still keeps the quality and cost routing.json promised."""
     promise = subject.promise or {}
     on = promise.get("threshold_on", task.threshold_on)
-    values = measure.example_quality(subject.rows, on)
-    est = measure.quality_estimate(values, on)
+    est = measure.quality(subject.rows, on)
     judged = measure.gated_value(est, task.gate_on)
     threshold = float(promise.get("threshold", task.threshold))
     checks = [_check(

@@ -32,17 +32,20 @@ class GateOptions:
         alpha: significance level of the one-sided quality tests.
         max_cost_increase: cost per request may rise by this fraction over
             the baseline, or over routing.json's promised cost.
+        max_failed_share: the share of calls that may fail after retries.
     """
 
     max_quality_drop: float = 0.02
     alpha: float = 0.05
     max_cost_increase: float = 0.10
+    max_failed_share: float = 0.02
 
     def __post_init__(self) -> None:
         for name, value, low, high in (
                 ("max-quality-drop", self.max_quality_drop, 0.0, 1.0),
                 ("alpha", self.alpha, 1e-9, 0.5),
-                ("max-cost-increase", self.max_cost_increase, 0.0, 100.0)):
+                ("max-cost-increase", self.max_cost_increase, 0.0, 100.0),
+                ("max-failed-share", self.max_failed_share, 0.0, 1.0)):
             if not low <= value <= high:
                 raise ConfigError(f"--{name} {value!r} is out of range: give a "
                                   f"value from {low:g} to {high:g}")
@@ -120,7 +123,8 @@ def run_gate(run_ref: str | Path | None, baseline_ref: str | Path | None = None,
 def _judge(subject: Subject, run: RunData, baseline: RunData | None,
            options: GateOptions) -> list[Check]:
     task = run.suite.task(subject.task_type)
-    found = [checks_mod.quality_check(subject, task)]
+    found = [checks_mod.quality_check(subject, task),
+             checks_mod.failure_check(subject, options.max_failed_share)]
     found += checks_mod.budget_checks(subject, task)
     if subject.kind == "routing":
         found += checks_mod.promise_checks(subject, task, options.max_cost_increase)

@@ -3,10 +3,12 @@
 The gate and the report measure a set of results rows the same way:
 
 - quality is taken per example (the mean over its repeats), so repeats of one
-  request do not count as independent evidence; a call that failed counts as
-  a response that did not pass and scored 0, because the product would have
-  served nothing;
-- pass rates get a Wilson interval and graded scores a bootstrap interval
+  request do not count as independent evidence;
+- as in :mod:`mre_eval.summary`, a call that failed is not scored: quality
+  rests on the calls that returned, and failed calls are counted beside it
+  (the gate judges their share with its own check);
+- a pass rate over single samples gets a Wilson interval; graded scores, and
+  pass rates averaged over repeats, get a bootstrap interval over examples
   (:mod:`mre_eval.stats`);
 - cost per request is the mean recorded cost over the calls that have a
   price; calls without one are counted, never averaged in as zero.
@@ -45,7 +47,7 @@ class CostFigure:
 
 
 def example_quality(frame: pd.DataFrame, on: QualityOn) -> pd.Series:
-    """Quality per example: the mean over repeats, failed calls as 0.
+    """Quality per example: the mean over its scored repeats.
 
     Args:
         frame: results rows of one configuration (or one routed policy).
@@ -55,15 +57,27 @@ def example_quality(frame: pd.DataFrame, on: QualityOn) -> pd.Series:
     Returns:
         A float series indexed by ``example_id``.
     """
+    scored = frame[frame["score"].notna()]
     column = "passed" if on == "pass_rate" else "score"
-    values = frame[column].astype("Float64").fillna(0.0).astype(float)
-    return values.groupby(frame["example_id"].astype(str)).mean()
+    values = scored[column].astype("Float64").astype(float)
+    return values.groupby(scored["example_id"].astype(str)).mean()
 
 
-def quality_estimate(values: pd.Series | np.ndarray, on: QualityOn) -> Estimate:
-    """The point estimate and 95% interval of per-example quality values."""
+def quality(frame: pd.DataFrame, on: QualityOn) -> Estimate:
+    """The quality of ``frame``'s rows with its 95% interval."""
+    repeated = bool(len(frame)) and int(frame["repeat"].max()) > 0
+    return quality_estimate(example_quality(frame, on), on, repeated)
+
+
+def quality_estimate(values: pd.Series | np.ndarray, on: QualityOn,
+                     repeated: bool = False) -> Estimate:
+    """The point estimate and 95% interval of per-example quality values.
+
+    A pass rate over single samples gets a Wilson interval; scores and pass
+    rates averaged over repeats get a bootstrap over examples.
+    """
     array = np.asarray(values, dtype=float)
-    if on == "pass_rate":
+    if on == "pass_rate" and not repeated:
         return wilson(float(array.sum()), len(array))
     return bootstrap_mean(array)
 
@@ -87,6 +101,11 @@ def monthly_cost(per_request: float | None,
     if per_request is None or requests_per_day is None:
         return None
     return per_request * requests_per_day * DAYS_PER_MONTH
+
+
+def failed_share(frame: pd.DataFrame) -> float:
+    """The share of ``frame``'s calls that failed (0 when it has none)."""
+    return failed_calls(frame) / len(frame) if len(frame) else 0.0
 
 
 def failed_calls(frame: pd.DataFrame) -> int:

@@ -44,5 +44,16 @@ def write_report(run_ref: str | Path | None, output: Path,
     for note in routing.notes if routing else []:
         log.warning("%s", note)
     atomic_write_text(output, render(assemble(run, routing)))
+    _shareable(output)
     log.info("report of run %s written to %s", run.name, output)
     return output
+
+
+def _shareable(path: Path) -> None:
+    # temporary files are created owner-only; a report is meant to be shared,
+    # so give it the permissions a plain new file would get under the umask
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)

@@ -79,7 +79,7 @@ def assemble(run: RunData, routing: Routing | None = None) -> ReportData:
 
 def measure_point(label: str, rows: pd.DataFrame, on: measure.QualityOn) -> Point:
     """Quality, cost and latency of a set of rows."""
-    est = measure.quality_estimate(measure.example_quality(rows, on), on)
+    est = measure.quality(rows, on)
     p50, p95 = measure.latency_quantiles(rows)
     return Point(label, est, measure.cost_figure(rows), len(rows),
                  measure.failed_calls(rows), p50, p95)
@@ -136,7 +136,9 @@ def _task_view(run: RunData, name: str, routing: Routing | None) -> TaskView:
     task = run.suite.task(name)
     rows = run.results[run.results["task_type"].astype(str) == name]
     keys = [rows["model"].astype(str), rows["prompt_variant"].astype(str)]
-    points = [measure_point(f"{m}:{v}", group, task.threshold_on)
+    # with one prompt variant the model name alone names a configuration
+    single = rows["prompt_variant"].nunique() == 1
+    points = [measure_point(m if single else f"{m}:{v}", group, task.threshold_on)
               for (m, v), group in rows.groupby(keys, sort=True)]
     mark_pareto(points)
     view = TaskView(name, task.threshold, task.threshold_on, task.gate_on, points)

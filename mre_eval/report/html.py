@@ -50,7 +50,7 @@ def render(data: ReportData) -> str:
     parts.append(_section("Cost by model and task type",
                           _plot(plots.spend_by_model(data.spend))
                           + _spend_table(data)))
-    parts.append(_section("Latency", _plot(plots.latency(data.latency))))
+    parts.append(_section("Latency", _latency(data)))
     parts.append(_section("Unpriced and failed calls", _problems(data)))
     body = "\n".join(parts)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -67,8 +67,9 @@ def _header(data: ReportData) -> str:
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>"
                    for k, v in facts)
     return (f"<h1>mre-eval report: {escape(data.suite)}</h1><table>{rows}</table>"
-            "<p class=\"note\">Quality is per example (repeats averaged; failed "
-            "calls count as not passed) with a 95% interval. Cost per request "
+            "<p class=\"note\">Quality is per example (repeats averaged) over the "
+            "calls that returned, with a 95% interval; failed calls are counted "
+            "beside it. Cost per request "
             "is the mean over priced calls; unpriced calls are counted, never "
             "read as $0.</p>")
 
@@ -95,14 +96,16 @@ def _points_table(view: TaskView) -> str:
     points = sorted(view.points, key=lambda p: -_num(p.quality.point))
     if view.routed is not None:
         points = [view.routed] + points
-    rows = "".join(_point_row(p, view.threshold) for p in points)
-    return f"<table>{head}{rows}</table>"
+    rows = "".join(_point_row(p, view) for p in points)
+    return (f"<table>{head}{rows}</table><p class=\"note\">In red: quality "
+            "below the threshold on the figure the gate judges.</p>")
 
 
-def _point_row(p: Point, threshold: float) -> str:
+def _point_row(p: Point, view: TaskView) -> str:
     q = p.quality
     quality = "-" if math.isnan(q.point) else f"{q.point:.3f} [{q.low:.3f}, {q.high:.3f}]"
-    below = " class=\"bad\"" if not math.isnan(q.point) and q.point < threshold else ""
+    judged = q.low if view.gate_on == "lower_bound" else q.point
+    below = " class=\"bad\"" if not judged >= view.threshold else ""
     unpriced = (f"<span class=\"unpriced\">{p.cost.unpriced}</span>"
                 if p.cost.unpriced else "0")
     cells = [escape(p.label), f"<span{below}>{quality}</span>", str(q.n),
@@ -168,6 +171,13 @@ def _problems(data: ReportData) -> str:
         f"<td>{escape(r.example_error)}</td></tr>"
         for r in bad.itertuples())
     return f"<table>{head}{rows}</table>"
+
+
+def _latency(data: ReportData) -> str:
+    if data.latency.empty:
+        return ("<p>No call in this run recorded a latency (recorded outcomes "
+                "often carry none).</p>")
+    return _plot(plots.latency(data.latency))
 
 
 def _section(title: str, body: str) -> str:

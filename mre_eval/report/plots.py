@@ -75,7 +75,8 @@ def cost_quality(view: TaskView) -> str:
     axes.set_ylabel(view.threshold_on.replace("_", " "))
     axes.set_title(f"{view.name}: cost vs quality")
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="lower right", fontsize=8)
+    axes.margins(x=0.12)
+    axes.legend(loc="best", fontsize=8)
     return to_svg(figure)
 
 

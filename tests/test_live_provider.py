@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -240,6 +241,18 @@ def test_a_second_run_is_served_from_the_cache(openai_stub: StubServer,
     assert second.response == first.response
     assert second.cost == first.cost and second.cost.usd is not None
     assert second.attempts == 0
+
+
+def test_each_repeat_is_its_own_cache_entry(openai_stub: StubServer,
+                                            tmp_path: Path) -> None:
+    first = ask(spec(openai_stub))
+    second = dataclasses.replace(first, repeat=1)
+
+    with ResponseCache(tmp_path / "responses.sqlite") as cache:
+        outcomes = [run(provider(cache=cache), r) for r in (first, second, second)]
+
+    assert [o.cache_hit for o in outcomes] == [False, False, True]
+    assert openai_stub.requests == 2
 
 
 def test_failed_calls_are_not_cached(openai_stub: StubServer, tmp_path: Path) -> None:

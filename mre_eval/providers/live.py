@@ -71,7 +71,7 @@ class LiveProvider:
         key = None
         if self.cache is not None:
             key = ResponseCache.key(model.model, model.api_base, request.messages,
-                                    request.params)
+                                    _key_params(request))
             hit = self.cache.get(key)
             if hit is not None:
                 return _repriced(hit, model)
@@ -211,6 +211,14 @@ def usage_of(response: Any) -> Usage:
         reasoning_tokens=_int(_field(completion, "reasoning_tokens")) or 0,
         cache_write_tokens=_int(_field(usage, "cache_creation_input_tokens")) or 0,
     )
+
+
+def _key_params(request: CallRequest) -> dict[str, Any]:
+    # Repeats sample the same request again: each repeat is its own cache
+    # entry, or every repeat would replay the first one's answer.
+    if request.repeat == 0:
+        return request.params
+    return {**request.params, "mre_eval_repeat": request.repeat}
 
 
 def _repriced(hit: CallOutcome, model: ModelSpec) -> CallOutcome:

@@ -229,7 +229,7 @@ def _render_forecast(result: Any) -> None:
     table = Table(title=f"monthly bill ({result.days_per_month:g}-day months)")
     for col in ("traffic", "requests/month", "routed", "routed + cached",
                 "all most capable", "reduction"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
     for p in result.projections:
         table.add_row(f"{p.multiple:g}x", f"{p.requests:,.0f}", usd(p.routed_usd),
                       usd(p.cached_usd), usd(p.baseline_usd, "unknown"),

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mre_eval.errors import DataError
+from mre_eval.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from mre_eval.economics.traffic import Request
@@ -54,7 +54,7 @@ def key_judge(requests: Sequence[Request], pairs: Sequence[Pair]) -> list[bool]:
                 raise DataError(
                     f"request {requests[i].id!r} has no answer to judge a cache "
                     "hit by: give every row an answer id or a reference, or "
-                    "judge with the suite's grader (--suite)")
+                    "judge with the suite's graders (--grader)")
         out.append(requests[cached].answer_key == requests[new].answer_key)
     return out
 
@@ -72,7 +72,14 @@ class GraderJudge:
 
         self.suite = suite
         self.examples = examples or {}
-        self.graders = {t.name: make_grader(t.grader) for t in suite.task_types}
+        replayed = [t.name for t in suite.task_types if t.grader.kind == "recorded"]
+        if replayed:
+            raise ConfigError(
+                f"task types {replayed} replay recorded scores, which cannot "
+                "judge a cached answer against another request: judge by "
+                "reference instead (drop --grader)")
+        self.graders = {t.name: make_grader(t.grader, suite.base_dir)
+                        for t in suite.task_types}
         self.grading_cost: float | None = 0.0
 
     def __call__(self, requests: Sequence[Request],

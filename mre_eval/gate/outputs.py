@@ -35,8 +35,8 @@ def junit_xml(result: GateResult) -> str:
         text = f"{check.measured}; limit {check.limit}"
         if check.status == "fail":
             failure = ET.SubElement(case, "failure", type="GateFailure",
-                                    message=f"{check.task_type} / {check.name}: "
-                                    f"{text}")
+                                    message=f"{check.task_type} / {check.subject} / "
+                                    f"{check.name}: {text}")
             failure.text = text
         elif check.status == "skip":
             ET.SubElement(case, "skipped", message=check.measured)

@@ -159,7 +159,7 @@ def test_cli_forecast_scenario_json() -> None:
                                       "--json"])
 
     assert result.exit_code == 0, result.output
-    first = json.loads(result.output)["projections"][0]
+    first = json.loads(result.stdout)["projections"][0]
     assert first["routed_cached_usd"] == pytest.approx(10_440.0)
     assert first["most_capable_usd"] == pytest.approx(45_000.0)
 

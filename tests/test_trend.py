@@ -102,7 +102,7 @@ def test_cli_trend_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["trend", "--series", str(path), "--json"])
 
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert [a["kind"] for a in data["alerts"]] == ["cost_outgrows_volume"]
     assert data["points"][1]["cost_per_request"] == pytest.approx(0.02)
 

@@ -149,3 +149,25 @@ def test_extract_code(response: str, code: str) -> None:
 def test_missing_asserts(reference: Any, error: str) -> None:
     with pytest.raises(DataError, match=error):
         _grade("x = 1", reference)
+
+
+def test_children_wait_for_a_free_slot(tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from mre_eval.graders import sandbox
+
+    monkeypatch.setattr(sandbox, "MAX_PARALLEL", 1)
+    log = tmp_path / "log"
+    response = ("import time\n"
+                f"with open({str(log)!r}, 'a') as f: f.write('start ')\n"
+                "time.sleep(0.2)\n"
+                f"with open({str(log)!r}, 'a') as f: f.write('end ')\n")
+    grader = make_grader(GraderSpec(kind="python_tests"))
+    example = Example(id="p", task_type="code", fields={}, input="", messages=None,
+                      reference=["assert True"], line=1)
+
+    async def three() -> list[Grade]:
+        return await asyncio.gather(*(grader.grade(Sample(response, example))
+                                      for _ in range(3)))
+
+    assert [g.score for g in asyncio.run(three())] == [1.0, 1.0, 1.0]
+    assert log.read_text() == "start end " * 3

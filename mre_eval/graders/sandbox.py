@@ -28,8 +28,15 @@ import signal
 import subprocess
 import sys
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
+
+# Children run at most this many at once per event loop: more would only
+# share the cores and run into their time limits.
+MAX_PARALLEL = max(1, os.cpu_count() or 1)
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
 
 _HARNESS = r'''
 import json, resource, socket, sys, traceback
@@ -124,6 +131,19 @@ async def run_tests(code: str, asserts: list[str], timeout_s: float,
     Returns:
         The outcome of each assert, or the reason none ran.
     """
+    async with _slot():
+        return await _run_in_folder(code, asserts, timeout_s, memory_mb)
+
+
+def _slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(MAX_PARALLEL)
+    return _slots[loop]
+
+
+async def _run_in_folder(code: str, asserts: list[str], timeout_s: float,
+                         memory_mb: int) -> TestRun:
     with tempfile.TemporaryDirectory(prefix="mre-eval-tests-") as folder:
         work = Path(folder)
         (work / "harness.py").write_text(_HARNESS, encoding="utf-8")

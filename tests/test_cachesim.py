@@ -219,3 +219,103 @@ def test_support_dataset_shows_a_real_trade_off() -> None:
     assert len(level(result, "0.50").false_hits) > 10
     kinds = {n.kind for n in result.near_misses}
     assert {"amount", "name"} <= kinds
+
+
+def test_suite_source_judges_hits_with_the_graders(tmp_path: Path) -> None:
+    from economics_helpers import make_run
+
+    from mre_eval.economics import service
+
+    run = make_run(tmp_path)
+    source = service.CacheSimSource(suite=run / "suite.resolved.yaml",
+                                    use_grader=True)
+    result, report = service.cache_sim(source, thresholds=[0.3], tolerance=0.5)
+
+    # "please refund my order" is served "refund my order"'s answer: right
+    pairs = {(result.requests[h.cached].id, result.requests[h.new].id)
+             for h in result.levels[0].hits}
+    wrong = {(result.requests[h.cached].id, result.requests[h.new].id)
+             for h in result.levels[0].false_hits}
+    assert ("b1", "b2") in pairs and ("b1", "b2") not in wrong
+    assert all(r.group in ("billing", "faq") for r in result.requests)
+    assert report["inputs"]["suite"] == "support"
+
+
+def test_run_source_caches_one_configurations_answers(tmp_path: Path) -> None:
+    from economics_helpers import make_run
+
+    from mre_eval.economics import service
+
+    run = make_run(tmp_path)
+    source = service.CacheSimSource(run=str(run), model="big")
+    result, report = service.cache_sim(source, thresholds=[0.3])
+
+    assert len(result.requests) == 8
+    assert all(r.cost_usd == 0.04 for r in result.requests)
+    assert report["inputs"]["run_id"] == run.name
+    saved = result.levels[0].saved_usd
+    assert saved == pytest.approx(0.04 * len(result.levels[0].hits))
+
+
+def test_run_source_with_an_unknown_model_is_refused(tmp_path: Path) -> None:
+    from economics_helpers import make_run
+
+    from mre_eval.economics import service
+
+    source = service.CacheSimSource(run=str(make_run(tmp_path)), model="gpt-9")
+    with pytest.raises(ConfigError, match="no results for model 'gpt-9'"):
+        service.cache_sim(source)
+
+
+def test_cli_cache_sim_prints_the_recommendation_and_near_misses() -> None:
+    from typer.testing import CliRunner
+
+    from mre_eval.cli import app
+
+    result = CliRunner().invoke(app, ["cache-sim", str(SUPPORT)])
+
+    assert result.exit_code == 0, result.output
+    assert "Recommended threshold 0.80" in result.output
+    assert "near misses" in result.output and "amount" in result.output
+
+
+def test_cli_cache_sim_json_has_the_sweep_and_the_interval() -> None:
+    from typer.testing import CliRunner
+
+    from mre_eval.cli import app
+
+    result = CliRunner().invoke(app, ["cache-sim", str(SUPPORT), "--json",
+                                      "--thresholds", "0.7,0.8,0.9"])
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [r["cache"] for r in data["sweep"]] == ["exact", "0.70", "0.80", "0.90"]
+    assert data["interval"].startswith("Wilson")
+    assert data["recommended"]["hits"] == data["sweep"][2]["hits"]
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--tolerance", "2"], "tolerance 2.0 is outside (0, 1)"),
+    (["--thresholds", "high"], "is not a comma-separated list"),
+    (["--embedder", "bert"], "unknown embedder 'bert'"),
+], ids=["tolerance", "thresholds", "embedder"])
+def test_cli_cache_sim_bad_options_exit_two(args: list[str], match: str) -> None:
+    from typer.testing import CliRunner
+
+    from mre_eval.cli import app
+
+    result = CliRunner().invoke(app, ["cache-sim", str(SUPPORT), *args])
+
+    assert result.exit_code == 2
+    assert match in result.output
+
+
+def test_cli_cache_sim_needs_exactly_one_source() -> None:
+    from typer.testing import CliRunner
+
+    from mre_eval.cli import app
+
+    result = CliRunner().invoke(app, ["cache-sim"])
+
+    assert result.exit_code == 2
+    assert "give exactly one source" in result.output

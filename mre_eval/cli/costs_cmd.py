@@ -45,6 +45,8 @@ def costs(
                                                             "as CSV to this file."),
     memory_limit: str = typer.Option("2GB", "--memory-limit",
                                      help="DuckDB memory cap; the rest spills to disk."),
+    threads: int | None = typer.Option(None, "--threads", min=1,
+                                       help="DuckDB threads (default: all cores)."),
 ) -> None:
     """Break the bill down by feature, model, user tier and complexity."""
     from mre_eval.observe.costs import cost_report, report_csv
@@ -55,7 +57,7 @@ def costs(
         else None
     report = cost_report(logs, fmt=fmt, mapping=mapping, routing=routing, by=by,
                          explain=explain, since=since, until=until,
-                         memory_limit=memory_limit)
+                         memory_limit=memory_limit, threads=threads)
     if csv_out is not None:
         atomic_write_text(csv_out, report_csv(report))
     if as_json:
@@ -180,7 +182,7 @@ def _render_periods(report: Any) -> None:
         table.add_row(str(p["period"])[:10], f"{p['calls']:,}", usd(p["cost_usd"]),
                       usd(p["cost_per_request"]), pct(p["error_rate"]),
                       f"{p['unpriced_calls']:,}",
-                      f"{p['first_call']} .. {p['last_call']}")
+                      f"{str(p['first_call'])[:16]} .. {str(p['last_call'])[:16]}")
     console.print(table)
     movers = _table("dimension", "value", "before", "after", "change", "from volume",
                     "from $/request", title="Biggest movers, last two periods")

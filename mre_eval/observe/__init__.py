@@ -20,7 +20,7 @@ from mre_eval.observe.record import CallRecord
 from mre_eval.observe.writer import RecordWriter
 
 __all__ = ["CallRecord", "RecordWriter", "configure", "default_writer",
-           "install", "track"]
+           "install", "track", "uninstall"]
 
 
 def install(path: str, *, keep_text: bool = False, **options: Any) -> Any:
@@ -28,3 +28,10 @@ def install(path: str, *, keep_text: bool = False, **options: Any) -> Any:
     from mre_eval.observe.callback import install as _install
 
     return _install(path, keep_text=keep_text, **options)
+
+
+def uninstall(logger: Any) -> None:
+    """Remove a logger :func:`install` returned (see callback.uninstall)."""
+    from mre_eval.observe.callback import uninstall as _uninstall
+
+    _uninstall(logger)

@@ -43,12 +43,19 @@ def install(path: str, *, keep_text: bool = False, **options: Any) -> Any:
         **options: :class:`RecordWriter` options.
 
     Returns:
-        The registered logger; ``litellm.callbacks.remove(it)`` uninstalls it.
+        The registered logger; :func:`uninstall` removes it.
     """
     litellm = litellm_module()
     logger = make_logger(configure(path, **options), keep_text=keep_text)
     litellm.callbacks.append(logger)
     return logger
+
+
+def uninstall(logger: Any) -> None:
+    """Stop ``logger`` receiving litellm calls and flush what it buffered."""
+    litellm = litellm_module()
+    litellm.logging_callback_manager.remove_callback_from_all_lists(logger)
+    logger.writer.flush()
 
 
 def make_logger(writer: RecordWriter, keep_text: bool = False) -> Any:
@@ -68,6 +75,10 @@ def _logger_class() -> type:
             super().__init__()
             self.writer = writer
             self.keep_text = keep_text
+            # litellm keeps one logger per class and public str/bool/int
+            # attributes: the path lets two loggers to two files coexist
+            self.path = str(writer.path)
+            self.logger_id = id(self)
 
         def log_success_event(self, kwargs: Any, response_obj: Any,
                               start_time: Any, end_time: Any) -> None:

@@ -51,7 +51,7 @@ class JsonlSink:
             json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n"
             for row in rows).encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             if _ends_mid_line(fd):

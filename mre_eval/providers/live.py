@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 from mre_eval.cache import ResponseCache
 from mre_eval.errors import ConfigError
 from mre_eval.llm import litellm_module
-from mre_eval.pricing import Usage, price_call
+from mre_eval.pricing import UNPRICED, Cost, Prices, Usage, map_prices, price_call
 from mre_eval.providers.base import CallOutcome, CallRequest
 from mre_eval.retry import RetryPolicy, TransientError
 from mre_eval.suite import ModelSpec
@@ -61,6 +61,7 @@ class LiveProvider:
         self.timeout_s = timeout_s
         self.retry = retry
         self.cache = cache
+        self._map_prices: dict[str, Prices | None] = {}
 
     async def complete(self, request: CallRequest) -> CallOutcome:
         """Answer one request from the cache or with a live call.
@@ -74,7 +75,7 @@ class LiveProvider:
                                     _key_params(request))
             hit = self.cache.get(key)
             if hit is not None:
-                return _repriced(hit, model)
+                return self._repriced(hit, model)
 
         attempts = 0
 
@@ -114,7 +115,38 @@ class LiveProvider:
         async with asyncio.timeout(self.timeout_s + TIMEOUT_GRACE_S):
             response = await litellm.acompletion(**kwargs)
         latency = time.perf_counter() - start
-        return _outcome(response, model, latency)
+        return self._outcome(response, model, latency)
+
+    def _outcome(self, response: Any, model: ModelSpec,
+                 latency: float) -> CallOutcome:
+        choices = getattr(response, "choices", None) or []
+        if not choices:
+            raise TransientError("the provider answered with no choices")
+        content = getattr(getattr(choices[0], "message", None), "content", None)
+        usage = usage_of(response)
+        return CallOutcome(response=content or "", usage=usage,
+                           cost=self.price(model, usage), latency_s=latency)
+
+    def _repriced(self, hit: CallOutcome, model: ModelSpec) -> CallOutcome:
+        # Priced at the suite's current prices: the same as the original
+        # call's cost unless a price override was changed since.
+        if hit.usage is not None and hit.usage.input_tokens is not None:
+            hit.cost = self.price(model, hit.usage)
+        return hit
+
+    def price(self, model: ModelSpec, usage: Usage) -> Cost:
+        """The cost of ``usage`` on ``model``: its override, else the price map."""
+        if model.price is not None:
+            return price_call(model.model, usage, model.price.prices())
+        # the pinned map never changes in a process; looking a model up
+        # costs more than a call's other work when litellm does not know it
+        if model.model not in self._map_prices:
+            self._map_prices[model.model] = map_prices(model.model)
+        prices = self._map_prices[model.model]
+        if prices is None:
+            return UNPRICED
+        cost = price_call(model.model, usage, prices)
+        return cost if cost.usd is None else Cost(cost.usd, "price_map")
 
 
 def missing_credentials(models: list[ModelSpec]) -> dict[str, list[str]]:
@@ -184,19 +216,6 @@ def scrub(text: str, secrets: set[str]) -> str:
     return _SECRET_SHAPES.sub(lambda m: (m.group(1) or "") + "***", text)
 
 
-def _outcome(response: Any, model: ModelSpec, latency: float) -> CallOutcome:
-    choices = getattr(response, "choices", None) or []
-    if not choices:
-        raise TransientError("the provider answered with no choices")
-    message = getattr(choices[0], "message", None)
-    content = getattr(message, "content", None)
-    usage = usage_of(response)
-    override = model.price.prices() if model.price else None
-    return CallOutcome(response=content or "", usage=usage,
-                       cost=price_call(model.model, usage, override),
-                       latency_s=latency)
-
-
 def usage_of(response: Any) -> Usage:
     """Token usage from a completion's ``usage`` block; ``None`` counts if absent."""
     usage = _field(response, "usage")
@@ -219,16 +238,6 @@ def _key_params(request: CallRequest) -> dict[str, Any]:
     if request.repeat == 0:
         return request.params
     return {**request.params, "mre_eval_repeat": request.repeat}
-
-
-def _repriced(hit: CallOutcome, model: ModelSpec) -> CallOutcome:
-    # Priced at the suite's current prices: the same as the original call's
-    # cost unless a price override was changed since.
-    usage = hit.usage
-    if usage is not None and usage.input_tokens is not None:
-        override = model.price.prices() if model.price else None
-        hit.cost = price_call(model.model, usage, override)
-    return hit
 
 
 def _secrets(model: ModelSpec) -> set[str]:

@@ -44,6 +44,8 @@ def gate(
         None, "--summary-md", help="Write a markdown summary here (and append "
         "it to $GITHUB_STEP_SUMMARY when set)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+    reports: Path = typer.Option(Path("reports"), "--reports",
+                                 help="Folder that holds run folders."),
 ) -> None:
     """Fail (exit 1) when quality, cost or the routing promise regresses."""
     from mre_eval.gate import GateOptions, run_gate
@@ -51,7 +53,7 @@ def gate(
 
     options = GateOptions(max_quality_drop, alpha, max_cost_increase,
                           max_failed_share)
-    result = run_gate(run, baseline, routing, config or [], options)
+    result = run_gate(run, baseline, routing, config or [], options, reports)
     write_outputs(result, junit, summary_md)
     if as_json:
         print(json_text(result))
@@ -71,12 +73,14 @@ def report(
     routing: Optional[Path] = typer.Option(
         None, "--routing", help="routing.json to mark on the plots, with its "
         "decision records."),
+    reports: Path = typer.Option(Path("reports"), "--reports",
+                                 help="Folder that holds run folders."),
 ) -> None:
     """Write one self-contained HTML report: cost, quality, latency, failures."""
     from mre_eval.console import console
     from mre_eval.report import write_report
 
-    path = write_report(run, output, routing)
+    path = write_report(run, output, routing, reports)
     console.print(f"wrote {path}")
 
 

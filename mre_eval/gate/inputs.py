@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mre_eval.errors import ConfigError, DataError
-from mre_eval.results import (EXAMPLES_FILE, RESULTS_FILE, SUITE_FILE, find_run,
-                              read_examples, read_meta, read_results)
+from mre_eval.results import (DEFAULT_REPORTS, EXAMPLES_FILE, RESULTS_FILE,
+                              SUITE_FILE, find_run, read_examples, read_meta,
+                              read_results)
 from mre_eval.suite import Suite
 
 if TYPE_CHECKING:
@@ -63,19 +64,21 @@ class RunData:
         return self._examples
 
 
-def load_run(ref: str | Path | None, what: str = "run") -> RunData:
+def load_run(ref: str | Path | None, what: str = "run",
+             reports: Path = DEFAULT_REPORTS) -> RunData:
     """Load a run from a folder, a run name, a results file, or the latest.
 
     Args:
         ref: a run folder, a name under ``reports/``, a ``results.parquet``
             path, or ``None`` for the latest run.
         what: how error messages name it ("run", "baseline").
+        reports: the folder that holds run folders.
 
     Raises:
         DataError: the run, its results or its suite copy is missing.
         ConfigError: its suite copy is not a valid suite.
     """
-    folder = _locate(ref, what)
+    folder = _locate(ref, what, reports)
     results = read_results(folder)
     if results.empty:
         raise DataError(f"{what} {folder} has no results rows: nothing to judge")
@@ -151,7 +154,7 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _locate(ref: str | Path | None, what: str) -> Path:
+def _locate(ref: str | Path | None, what: str, reports: Path) -> Path:
     if ref is not None:
         path = Path(ref)
         if path.is_file() and path.suffix == ".parquet":
@@ -160,7 +163,7 @@ def _locate(ref: str | Path | None, what: str) -> Path:
             raise DataError(f"{what} {path} has no {RESULTS_FILE}: give a run "
                             "folder written by `mre-eval run`")
     try:
-        return find_run(ref)
+        return find_run(ref, reports)
     except DataError as exc:
         raise DataError(f"{what}: {exc}") from None
 

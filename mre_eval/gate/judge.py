@@ -15,6 +15,7 @@ from mre_eval.gate.compare import compare_quality, cost_change
 from mre_eval.gate.inputs import RunData, check_same_suite, load_run
 from mre_eval.gate.selection import (configuration_rows, parse_config,
                                      select_subjects)
+from mre_eval.results import DEFAULT_REPORTS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,7 +87,8 @@ class GateResult:
 
 def run_gate(run_ref: str | Path | None, baseline_ref: str | Path | None = None,
              routing_path: Path | None = None, configs: list[str] | None = None,
-             options: GateOptions | None = None) -> GateResult:
+             options: GateOptions | None = None,
+             reports: Path = DEFAULT_REPORTS) -> GateResult:
     """Judge a run: thresholds, budgets, the baseline and the routing promise.
 
     Args:
@@ -95,6 +97,7 @@ def run_gate(run_ref: str | Path | None, baseline_ref: str | Path | None = None,
         routing_path: a routing.json whose policy is replayed and judged.
         configs: ``[TASK=]MODEL[:VARIANT]`` configurations to judge.
         options: tolerances; the defaults when omitted.
+        reports: the folder that holds run folders, for names and "latest".
 
     Raises:
         MreEvalError: bad input (missing run, another suite, a routing file
@@ -103,8 +106,9 @@ def run_gate(run_ref: str | Path | None, baseline_ref: str | Path | None = None,
     from mre_eval.gate.routing import load_routing
 
     options = options or GateOptions()
-    run = load_run(run_ref, "run")
-    baseline = load_run(baseline_ref, "baseline") if baseline_ref else None
+    run = load_run(run_ref, "run", reports)
+    baseline = (load_run(baseline_ref, "baseline", reports) if baseline_ref
+                else None)
     notes = check_same_suite(run, baseline) if baseline else []
     routing = load_routing(Path(routing_path), run) if routing_path else None
     notes += routing.notes if routing else []

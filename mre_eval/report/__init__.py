@@ -16,7 +16,8 @@ __all__ = ["write_report"]
 
 
 def write_report(run_ref: str | Path | None, output: Path,
-                 routing_path: Path | None = None) -> Path:
+                 routing_path: Path | None = None,
+                 reports: Path = Path("reports")) -> Path:
     """Write the HTML report of a run.
 
     Args:
@@ -25,6 +26,7 @@ def write_report(run_ref: str | Path | None, output: Path,
         output: the HTML file to write.
         routing_path: a routing.json to mark on the plots, with its decision
             records.
+        reports: the folder that holds run folders, for names and "latest".
 
     Returns:
         The file written.
@@ -39,7 +41,7 @@ def write_report(run_ref: str | Path | None, output: Path,
     from mre_eval.report.html import render
     from mre_eval.results import atomic_write_text
 
-    run = load_run(run_ref, "run")
+    run = load_run(run_ref, "run", reports)
     routing = load_routing(Path(routing_path), run) if routing_path else None
     for note in routing.notes if routing else []:
         log.warning("%s", note)

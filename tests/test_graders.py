@@ -198,6 +198,9 @@ def too_high(sample):
 
 def nan(sample):
     return float("nan")
+
+def broken(sample):
+    return {}["missing"]
 '''
 
 
@@ -225,4 +228,12 @@ def test_callable_score_out_of_range(graders_dir: Path, function: str) -> None:
     options = {"function": f"my_support_graders:{function}"}
     with pytest.raises(ConfigError, match=f"{function} returned .* for example "
                                           "'ex-7'; it must return a float in"):
+        _grade("callable", options, "x", base_dir=graders_dir)
+
+
+def test_callable_that_raises_names_the_example(graders_dir: Path) -> None:
+    options = {"function": "my_support_graders:broken"}
+    with pytest.raises(DataError, match="callable grader my_support_graders:broken "
+                                        "raised KeyError: 'missing' on example "
+                                        "'ex-7' \\(line 12\\)"):
         _grade("callable", options, "x", base_dir=graders_dir)

@@ -85,7 +85,8 @@ def test_code_that_does_not_load_scores_zero(response: str, problem: str) -> Non
 
 def test_timeout_kills_the_child_and_its_children(tmp_path: Path) -> None:
     marker = tmp_path / "still-running"
-    late_write = f"import time, pathlib; time.sleep(1.5); pathlib.Path({str(marker)!r}).touch()"
+    late_write = ("import time, pathlib; time.sleep(1.5); "
+                  f"pathlib.Path({str(marker)!r}).touch()")
     response = ("import subprocess, sys\n"
                 f"subprocess.Popen([sys.executable, '-c', {late_write!r}])\n"
                 "while True:\n    pass\n")

@@ -7,7 +7,9 @@ first (when known), so a ``my_graders.py`` next to the suite file imports.
 It is called with the :class:`Sample` when it takes one positional parameter,
 or with ``(response, example)`` when it takes two, plus any ``kwargs`` from the
 options.  It may be ``async``.  It returns a float, a bool (1 or 0) or a
-:class:`Grade`; a score outside [0, 1] is an error, never clamped.
+:class:`Grade`; a score outside [0, 1] is an error, never clamped.  An
+exception it raises becomes a :class:`DataError` naming the example, so the
+run records that row as not graded and goes on.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from mre_eval.errors import ConfigError
+from mre_eval.errors import ConfigError, DataError, MreEvalError
 from mre_eval.graders.base import Grade, Grader, Options, Sample, is_unit_score
 
 
@@ -53,6 +55,18 @@ class CallableGrader(Grader):
         self.arity = _positional_count(self.function)
 
     async def grade(self, sample: Sample) -> Grade:
+        try:
+            result = await self._call(sample)
+        except MreEvalError:
+            raise
+        except Exception as exc:
+            raise DataError(
+                f"callable grader {self.options.function} raised "
+                f"{type(exc).__name__}: {exc} on example {sample.example.id!r} "
+                f"(line {sample.example.line})") from exc
+        return self._as_grade(result, sample)
+
+    async def _call(self, sample: Sample) -> Any:
         if self.arity >= 2:
             result = self.function(sample.response, sample.example,
                                    **self.options.kwargs)
@@ -60,7 +74,7 @@ class CallableGrader(Grader):
             result = self.function(sample, **self.options.kwargs)
         if inspect.isawaitable(result):
             result = await result
-        return self._as_grade(result, sample)
+        return result
 
     def _as_grade(self, result: Any, sample: Sample) -> Grade:
         if isinstance(result, Grade):

@@ -8,6 +8,7 @@ the output price.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,9 @@ from mre_eval.errors import ConfigError, DataError
 from mre_eval.pricing import Usage, count_tokens, map_prices, price_call
 from mre_eval.providers.base import CallRequest
 from mre_eval.suite import ModelSpec, PromptVariant, Suite, TaskType
+
+# how far a tokenizer estimate of a prompt may fall short of the billed count
+PROMPT_MARGIN = 1.25
 
 
 @dataclass(frozen=True)
@@ -105,11 +109,17 @@ def max_output_tokens(model: ModelSpec) -> int | None:
 
 
 def worst_case_cost(job: Job) -> float | None:
-    """The most one job's call can cost; ``None`` when it cannot be bounded."""
+    """The most one job's call can cost; ``None`` when it cannot be bounded.
+
+    The prompt is counted with litellm's tokenizer for the model, which for
+    some providers is only an estimate, so the count is raised by
+    :data:`PROMPT_MARGIN` to keep the bound a bound.
+    """
     limit = max_output_tokens(job.model)
     if limit is None:
         return None
-    prompt_tokens = count_tokens(job.model.model, messages=job.messages)
+    counted = count_tokens(job.model.model, messages=job.messages)
+    prompt_tokens = math.ceil(counted * PROMPT_MARGIN)
     override = job.model.price.prices() if job.model.price else None
     return price_call(job.model.model, Usage(prompt_tokens, limit), override).usd
 

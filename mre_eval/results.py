@@ -161,22 +161,29 @@ def read_meta(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def find_run(ref: str | Path | None, reports: Path = DEFAULT_REPORTS) -> Path:
+def find_run(ref: str | Path | None, reports: Path = DEFAULT_REPORTS,
+             require: str = RESULTS_FILE) -> Path:
     """Resolve a run reference: a folder, a run name, or ``None`` for the latest.
+
+    Args:
+        ref: a run folder, a run's name under ``reports``, or ``None``.
+        reports: the folder that holds run folders.
+        require: the file a run must hold to count; ``META_FILE`` finds runs
+            killed before their first results were written.
 
     Raises:
         DataError: when no such run exists.
     """
     if ref is not None:
         for candidate in (Path(ref), reports / str(ref)):
-            if candidate.is_dir() and (candidate / RESULTS_FILE).exists():
+            if candidate.is_dir() and (candidate / require).exists():
                 return candidate
-            if candidate.is_file() and candidate.name == RESULTS_FILE:
+            if candidate.is_file() and candidate.name == require:
                 return candidate.parent
         raise DataError(
             f"no run {str(ref)!r}: give a run folder or a name from `mre-eval runs`"
         )
-    runs = list_runs(reports)
+    runs = list_runs(reports, require)
     if not runs:
         raise DataError(
             f"no runs under {reports}/: run `mre-eval run SUITE` first"
@@ -184,12 +191,13 @@ def find_run(ref: str | Path | None, reports: Path = DEFAULT_REPORTS) -> Path:
     return runs[-1].path
 
 
-def list_runs(reports: Path = DEFAULT_REPORTS) -> list[RunInfo]:
-    """Past runs that have results, oldest first."""
+def list_runs(reports: Path = DEFAULT_REPORTS,
+              require: str = RESULTS_FILE) -> list[RunInfo]:
+    """Past runs that hold ``require``, oldest first."""
     if not reports.is_dir():
         return []
     runs = [RunInfo(p, read_meta(p)) for p in reports.iterdir()
-            if p.is_dir() and (p / RESULTS_FILE).exists()]
+            if p.is_dir() and (p / require).exists()]
     return sorted(runs, key=lambda r: (r.meta.get("started_at", ""), r.name))
 
 

@@ -79,7 +79,7 @@ def resume_run(run_ref: str | None, settings: RunSettings = RunSettings(),
     Rows that ended in an error are tried again; finished live calls come
     from the response cache, so nothing paid for is paid again.
     """
-    run_dir = store.find_run(run_ref, settings.reports)
+    run_dir = store.find_run(run_ref, settings.reports, require=store.META_FILE)
     suite = load_run_suite(run_dir)
     meta = store.read_meta(run_dir)
     settings = _settings_from_meta(settings, meta)

@@ -85,9 +85,9 @@ def runs(reports: Path = typer.Option(Path("reports"), "--reports"),
     from rich.table import Table
 
     from mre_eval import console as view
-    from mre_eval.results import list_runs
+    from mre_eval.results import META_FILE, list_runs
 
-    found = list_runs(reports)
+    found = list_runs(reports, require=META_FILE)
     if as_json:
         print(json.dumps([{"run": r.name, **r.meta} for r in found], indent=2))
         return

@@ -1,0 +1,61 @@
+"""The results table: schema, version check, atomic writes, finding runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mre_eval import results as store
+from mre_eval.errors import DataError
+
+
+def _row(**kw: object) -> dict[str, object]:
+    return {"run_id": "r", "example_id": "e", "task_type": "t", "model": "m",
+            "prompt_variant": "p", "repeat": 0, "cost_usd": None, **kw}
+
+
+def test_round_trip_keeps_unpriced_as_null(tmp_path: Path) -> None:
+    frame = store.results_frame([_row(cost_usd=0.25, score=1.0, passed=True),
+                                 _row(example_id="f")])
+    store.write_results(frame, tmp_path / store.RESULTS_FILE)
+    back = store.read_results(tmp_path)
+    assert list(back.columns) == list(store.RESULT_COLUMNS)
+    assert back["cost_usd"].iloc[0] == 0.25
+    assert back["cost_usd"].isna().iloc[1]
+
+
+def test_other_schema_version_refused(tmp_path: Path) -> None:
+    table = pa.table({"x": [1]}).replace_schema_metadata(
+        {store.SCHEMA_KEY: b"99"})
+    pq.write_table(table, tmp_path / store.RESULTS_FILE)
+    with pytest.raises(DataError, match="schema version 99, this mre-eval reads "
+                       "version 1"):
+        store.read_results(tmp_path)
+
+
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "x.json"
+    store.atomic_write_text(target, "old")
+    with pytest.raises(ZeroDivisionError):
+        with store._atomic_path(target) as tmp:
+            Path(tmp).write_text("half")
+            1 / 0
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_find_run_latest_and_by_name(tmp_path: Path) -> None:
+    older = store.new_run_dir(tmp_path, "s")
+    newer = store.new_run_dir(tmp_path, "s")
+    for run, started in ((older, "2026-01-01"), (newer, "2026-02-01")):
+        store.write_results(store.results_frame([_row()]), run / store.RESULTS_FILE)
+        store.atomic_write_json(run / store.META_FILE, {"started_at": started})
+    assert store.find_run(None, tmp_path) == newer
+    assert store.find_run(older.name, tmp_path) == older
+    with pytest.raises(DataError, match="no run 'nope'"):
+        store.find_run("nope", tmp_path)
+    with pytest.raises(DataError, match="no runs under"):
+        store.find_run(None, tmp_path / "empty")

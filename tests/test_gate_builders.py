@@ -78,6 +78,10 @@ def build_run(folder: Path, spec: RunSpec) -> Path:
     write_table(pd.DataFrame(examples), folder / "examples.parquet",
                 EXAMPLE_COLUMNS)
     (folder / "suite.resolved.yaml").write_text(yaml.safe_dump(spec.suite))
+    # the dataset the suite names, so the suite loader accepts the copy
+    (folder / "data.jsonl").write_text("".join(
+        json.dumps({"id": e["example_id"], "task": e["task_type"],
+                    "input": e["input"]}) + "\n" for e in examples))
     (folder / "run.json").write_text(json.dumps(
         {"run_id": folder.name, "suite": spec.suite["name"],
          "started_at": "2026-01-01T00:00:00Z"}))

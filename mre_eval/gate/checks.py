@@ -111,7 +111,7 @@ def promise_checks(subject: Subject, task: TaskType,
     promise = subject.promise or {}
     on = promise.get("threshold_on", task.threshold_on)
     est = measure.quality(subject.rows, on)
-    judged = measure.gated_value(est, task.gate_on)
+    judged = measure.gated_value(est, promise.get("gate_on", task.gate_on))
     threshold = float(promise.get("threshold", task.threshold))
     checks = [_check(
         subject, "routing quality promise", judged >= threshold,

@@ -64,9 +64,7 @@ def load_routing(path: Path, run: RunData) -> Routing:
     """
     data = _read_json(path)
     notes = _check_suite(path, data, run)
-    from mre_eval import Router
-
-    router = Router.load(path)
+    router = _router_class().load(path)
     return Routing(path, data, router, notes)
 
 
@@ -109,6 +107,15 @@ def _served_rows(run: RunData, task_type: str,
             f"{first.example_id!r} -> {first.model}:{first.prompt_variant}); "
             "run those configurations, or re-optimize on this run")
     return rows
+
+
+def _router_class() -> Any:
+    import mre_eval
+
+    router = getattr(mre_eval, "Router", None)
+    if router is None:  # the package exports it lazily; import it directly
+        from mre_eval.optimize.router import Router as router
+    return router
 
 
 def _read_json(path: Path) -> dict[str, Any]:

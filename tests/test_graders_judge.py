@@ -13,6 +13,7 @@ from mre_eval.graders import make_grader
 from mre_eval.graders.base import Grade, Sample
 from mre_eval.graders.judge import JudgeGrader, parse_score
 from mre_eval.suite import GraderSpec
+from openai_stub import StubServer, openai_stub  # noqa: F401 (fixture)
 
 EXAMPLE = Example(id="ts-04", task_type="troubleshooting", fields={},
                   input="My invoice PDF is blank.", messages=None,
@@ -109,3 +110,21 @@ def test_failed_call_is_a_provider_error() -> None:
     with pytest.raises(ProviderError, match="judge gpt-4o-mini failed on example "
                                             "'ts-04'"):
         _grade(grader)
+
+
+@pytest.mark.parametrize(("model", "cost"), [
+    ("openai/gpt-4o-mini", 800 * 0.15e-6 + 200 * 0.60e-6),
+    ("openai/house-judge", None),
+], ids=["priced", "unpriced"])
+def test_judge_on_a_local_server(openai_stub: StubServer, model: str,
+                                 cost: float | None) -> None:
+    openai_stub.reply.prompt_tokens = 800
+    openai_stub.reply.completion_tokens = 200
+    grader = make_grader(GraderSpec(kind="llm_judge", options={
+        "model": model, "api_base": openai_stub.url, "params": {"temperature": 0}}))
+    # the stub echoes the judge's prompt back, so the last score line in the
+    # reply is the one written in the response being judged
+    grade = _grade(grader, "Clear the cache.\nSCORE: 9")
+    assert grade.score == pytest.approx(0.9)
+    assert grade.cost_usd == (None if cost is None else pytest.approx(cost))
+    assert "My invoice PDF is blank." in openai_stub.bodies[0]["messages"][1]["content"]

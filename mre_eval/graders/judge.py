@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from typing import Any, ClassVar
+from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
 
@@ -113,7 +114,16 @@ class JudgeGrader(Grader):
                     f"{self.options.api_key_env} (the judge {self.options.model}'s "
                     "API key); set it, or use the offline suite")
             params["api_key"] = key
+        elif _is_local(self.options.api_base):
+            # the openai client refuses to send without a key; a local server
+            # ignores it
+            params["api_key"] = "no-key-for-local-server"
         return params
+
+
+def _is_local(api_base: str | None) -> bool:
+    host = urlparse(api_base).hostname or "" if api_base else ""
+    return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
 
 
 def parse_score(text: str, scale: int) -> float | None:

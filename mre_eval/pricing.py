@@ -148,6 +148,11 @@ def count_tokens(model: str, text: str | None = None,
     return _count_text(tokenizer, text or "")
 
 
+def tokenizer_name(model: str) -> str:
+    """The name of the tokenizer litellm counts ``model``'s tokens with."""
+    return _tokenizer(model)[0]
+
+
 @functools.cache
 def _tokenizer(model: str) -> tuple[str, Any]:
     litellm_module()

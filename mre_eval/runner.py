@@ -169,7 +169,9 @@ def _execute(suite: Suite, examples: list[Example], jobs: list[Job],
         concurrency=settings.concurrency or suite.run.concurrency,
         per_model_concurrency=suite.run.per_model_concurrency,
         live=not suite.is_recorded, observer=observer,
-        checkpoint=lambda rows: _write_rows(run_dir, kept + rows))
+        # a replay pays for nothing, so only live runs checkpoint as they go
+        checkpoint=None if suite.is_recorded
+        else lambda rows: _write_rows(run_dir, kept + rows))
     if observer is not None:
         observer.started(len(jobs))
     status = "interrupted"

@@ -16,7 +16,7 @@ from typing import Any
 
 from mre_eval.datasets import infer_format
 from mre_eval.errors import DataError
-from mre_eval.pricing import Cost, Usage, count_tokens, price_call
+from mre_eval.pricing import Cost, Usage, count_tokens, price_call, tokenizer_name
 from mre_eval.providers.base import CallOutcome, CallRequest
 from mre_eval.suite import RecordedSpec, Suite
 
@@ -50,6 +50,8 @@ class RecordedProvider:
         self.calls = calls
         self.source = source
         self.by_variant = any(key[2] is not None for key in calls)
+        # one prompt count per example x prompt variant x tokenizer
+        self._prompt_tokens: dict[tuple[str, str, str], int] = {}
 
     @classmethod
     def from_suite(cls, suite: Suite) -> RecordedProvider:
@@ -70,13 +72,21 @@ class RecordedProvider:
                 f"{key[1]!r}" + (f" with prompt {variant!r}" if variant else "")
                 + f" in {self.source}"))
         usage = Usage(
-            input_tokens=_or_count(call.input_tokens, request.model.model,
-                                   messages=request.messages),
-            output_tokens=_or_count(call.output_tokens, request.model.model,
-                                    text=call.response))
+            input_tokens=(call.input_tokens if call.input_tokens is not None
+                          else self._count_prompt(request)),
+            output_tokens=(call.output_tokens if call.output_tokens is not None
+                           else count_tokens(request.model.model, text=call.response)))
         return CallOutcome(response=call.response, usage=usage,
                            cost=_cost(call, request, usage),
                            latency_s=call.latency_s, recorded_score=call.score)
+
+
+    def _count_prompt(self, request: CallRequest) -> int:
+        model = request.model.model
+        key = (tokenizer_name(model), request.example_id, request.prompt_variant)
+        if key not in self._prompt_tokens:
+            self._prompt_tokens[key] = count_tokens(model, messages=request.messages)
+        return self._prompt_tokens[key]
 
 
 def _cost(call: RecordedCall, request: CallRequest, usage: Usage) -> Cost:
@@ -84,10 +94,6 @@ def _cost(call: RecordedCall, request: CallRequest, usage: Usage) -> Cost:
         return Cost(call.cost_usd, "recorded")
     override = request.model.price.prices() if request.model.price else None
     return price_call(request.model.model, usage, override)
-
-
-def _or_count(recorded: int | None, model: str, **what: Any) -> int:
-    return recorded if recorded is not None else count_tokens(model, **what)
 
 
 def _read_calls(path: Any, spec: RecordedSpec) -> dict[_Key, RecordedCall]:
@@ -112,20 +118,25 @@ def _read_calls(path: Any, spec: RecordedSpec) -> dict[_Key, RecordedCall]:
 
 def _index(frame: Any, path: Any) -> dict[_Key, RecordedCall]:
     calls: dict[_Key, RecordedCall] = {}
-    has = frame.columns
-    records = frame.to_dict("records")
-    for number, row in enumerate(records, start=1):
-        key = (str(row["example_id"]), str(row["model"]),
-               _text(row.get("prompt_variant")) if "prompt_variant" in has else None)
+    rows = len(frame)
+
+    def column(name: str) -> list[Any]:
+        return frame[name].tolist() if name in frame.columns else [None] * rows
+
+    variants = column("prompt_variant")
+    for number, values in enumerate(zip(
+            column("example_id"), column("model"), variants, column("response"),
+            column("score"), column("cost_usd"), column("input_tokens"),
+            column("output_tokens"), column("latency_s"), strict=True), start=1):
+        example, model, variant, response, score, cost, tin, tout, latency = values
+        key = (str(example), str(model), _text(variant))
         if key in calls:
             raise DataError(f"{path}: row {number}: a second recorded outcome for "
                             f"example {key[0]!r} and model {key[1]!r}; keep one")
         calls[key] = RecordedCall(
-            response=_text(row.get("response")) or "",
-            score=_number(row.get("score")), cost_usd=_number(row.get("cost_usd")),
-            input_tokens=_whole(row.get("input_tokens")),
-            output_tokens=_whole(row.get("output_tokens")),
-            latency_s=_number(row.get("latency_s")))
+            response=_text(response) or "", score=_number(score),
+            cost_usd=_number(cost), input_tokens=_whole(tin),
+            output_tokens=_whole(tout), latency_s=_number(latency))
     return calls
 
 

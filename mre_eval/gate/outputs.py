@@ -12,6 +12,7 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from mre_eval.gate.checks import Check
 from mre_eval.gate.judge import GateResult
 from mre_eval.results import atomic_write_text
 
@@ -24,32 +25,31 @@ def junit_xml(result: GateResult) -> str:
     root = ET.Element("testsuites", name="mre-eval gate",
                       tests=str(len(result.checks)),
                       failures=str(len(result.failed)))
-    by_task: dict[str, ET.Element] = {}
-    for check in result.checks:
-        suite = by_task.get(check.task_type)
-        if suite is None:
-            suite = ET.SubElement(root, "testsuite", name=check.task_type)
-            by_task[check.task_type] = suite
-        case = ET.SubElement(suite, "testcase", classname=check.task_type,
-                             name=f"{check.subject}: {check.name}")
-        text = f"{check.measured}; limit {check.limit}"
-        if check.status == "fail":
-            failure = ET.SubElement(case, "failure", type="GateFailure",
-                                    message=f"{check.task_type} / {check.subject} / "
-                                    f"{check.name}: {text}")
-            failure.text = text
-        elif check.status == "skip":
-            ET.SubElement(case, "skipped", message=check.measured)
-        else:
-            ET.SubElement(case, "system-out").text = text
-    for task, suite in by_task.items():
+    for task in dict.fromkeys(c.task_type for c in result.checks):
         cases = [c for c in result.checks if c.task_type == task]
-        suite.set("tests", str(len(cases)))
-        suite.set("failures", str(sum(c.failed for c in cases)))
-        suite.set("skipped", str(sum(c.status == "skip" for c in cases)))
-        suite.set("errors", "0")
+        suite = ET.SubElement(
+            root, "testsuite", name=task, tests=str(len(cases)),
+            failures=str(sum(c.failed for c in cases)),
+            skipped=str(sum(c.status == "skip" for c in cases)), errors="0")
+        for check in cases:
+            _testcase(suite, check)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _testcase(suite: ET.Element, check: Check) -> None:
+    case = ET.SubElement(suite, "testcase", classname=check.task_type,
+                         name=f"{check.subject}: {check.name}")
+    text = f"{check.measured}; limit {check.limit}"
+    if check.status == "fail":
+        failure = ET.SubElement(
+            case, "failure", type="GateFailure",
+            message=f"{check.task_type} / {check.subject} / {check.name}: {text}")
+        failure.text = text
+    elif check.status == "skip":
+        ET.SubElement(case, "skipped", message=check.measured)
+    else:
+        ET.SubElement(case, "system-out").text = text
 
 
 def markdown(result: GateResult) -> str:

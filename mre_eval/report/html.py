@@ -103,7 +103,8 @@ def _points_table(view: TaskView) -> str:
 
 def _point_row(p: Point, view: TaskView) -> str:
     q = p.quality
-    quality = "-" if math.isnan(q.point) else f"{q.point:.3f} [{q.low:.3f}, {q.high:.3f}]"
+    quality = ("-" if math.isnan(q.point)
+               else f"{q.point:.3f} [{q.low:.3f}, {q.high:.3f}]")
     judged = q.low if view.gate_on == "lower_bound" else q.point
     below = " class=\"bad\"" if not judged >= view.threshold else ""
     unpriced = (f"<span class=\"unpriced\">{p.cost.unpriced}</span>"

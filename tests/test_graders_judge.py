@@ -13,7 +13,7 @@ from mre_eval.graders import make_grader
 from mre_eval.graders.base import Grade, Sample
 from mre_eval.graders.judge import JudgeGrader, parse_score
 from mre_eval.suite import GraderSpec
-from openai_stub import StubServer, openai_stub  # noqa: F401 (fixture)
+from openai_stub import Fault, StubServer, openai_stub  # noqa: F401 (fixture)
 
 EXAMPLE = Example(id="ts-04", task_type="troubleshooting", fields={},
                   input="My invoice PDF is blank.", messages=None,
@@ -106,7 +106,7 @@ def test_key_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_failed_call_is_a_provider_error() -> None:
-    grader = _judge("litellm.RateLimitError")
+    grader = _judge("litellm.RateLimitError", retries=0)
     with pytest.raises(ProviderError, match="judge gpt-4o-mini failed on example "
                                             "'ts-04'"):
         _grade(grader)
@@ -128,3 +128,27 @@ def test_judge_on_a_local_server(openai_stub: StubServer, model: str,
     assert grade.score == pytest.approx(0.9)
     assert grade.cost_usd == (None if cost is None else pytest.approx(cost))
     assert "My invoice PDF is blank." in openai_stub.bodies[0]["messages"][1]["content"]
+
+
+def _stub_judge(stub: StubServer, **options: Any) -> JudgeGrader:
+    grader = make_grader(GraderSpec(kind="llm_judge", options={
+        "model": "openai/house-judge", "api_base": stub.url, **options}))
+    assert isinstance(grader, JudgeGrader)
+    return grader
+
+
+def test_transient_fault_is_retried(openai_stub: StubServer) -> None:
+    openai_stub.script(Fault(status=503, message="overloaded"))
+    grade = _grade(_stub_judge(openai_stub, retries=1), "SCORE: 6")
+    assert (grade.score, openai_stub.requests) == (pytest.approx(0.6), 2)
+
+
+def test_key_never_appears_in_the_error(openai_stub: StubServer,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MRE_TEST_JUDGE_KEY", "sk-test-abcdef123456")
+    openai_stub.script(Fault(status=400, message="bad key sk-test-abcdef123456"))
+    grader = _stub_judge(openai_stub, api_key_env="MRE_TEST_JUDGE_KEY")
+    with pytest.raises(ProviderError, match="judge openai/house-judge failed") as err:
+        _grade(grader)
+    assert "abcdef123456" not in str(err.value)
+    assert openai_stub.requests == 1

@@ -7,8 +7,10 @@ scale.  The judge's own call is priced from its token usage with litellm's
 price map and returned in :attr:`Grade.cost_usd`, kept apart from the cost of
 the model being judged (``None`` when the judge model has no known price).
 
-The judge is called once per response; a failed call or a reply without a
-score raises :class:`ProviderError` rather than counting as a zero.
+Transient faults (rate limits, server errors, timeouts) are retried by the
+one retry layer, :class:`mre_eval.retry.RetryPolicy`, ``retries`` times; a
+call that still fails, or a reply without a score, raises
+:class:`ProviderError` rather than counting as a zero.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pydantic import Field, field_validator
 
 from mre_eval.errors import ConfigError, ProviderError
 from mre_eval.graders.base import Grade, Grader, Options, Sample
-from mre_eval.pricing import Usage, price_call
+from mre_eval.pricing import price_call
 
 DEFAULT_RUBRIC = (
     "Judge whether the response answers the request correctly and completely, "
@@ -45,6 +47,7 @@ class JudgeOptions(Options):
     api_key_env: str | None = None
     api_base: str | None = None
     timeout_s: float = Field(60.0, gt=0)
+    retries: int = Field(3, ge=0, le=20, description="retries of transient faults")
     params: dict[str, Any] = {"temperature": 0, "max_tokens": 300}
 
     @field_validator("params")
@@ -67,20 +70,9 @@ class JudgeGrader(Grader):
         return [self.options.api_key_env] if self.options.api_key_env else []
 
     async def grade(self, sample: Sample) -> Grade:
-        from mre_eval.llm import litellm_module
-
-        params = self._call_params()
-        litellm = litellm_module()
-        try:
-            reply = await litellm.acompletion(
-                model=self.options.model, messages=self.messages(sample),
-                timeout=self.options.timeout_s, **params)
-        except Exception as exc:  # litellm raises many provider-specific types
-            raise ProviderError(
-                f"judge {self.options.model} failed on example "
-                f"{sample.example.id!r}: {type(exc).__name__}: {exc}") from exc
+        reply = await self._call(sample)
         text = reply.choices[0].message.content or ""
-        cost = judge_cost(self.options.model, getattr(reply, "usage", None))
+        cost = judge_cost(self.options.model, reply)
         score = parse_score(text, self.options.scale)
         if score is None:
             raise ProviderError(
@@ -88,6 +80,28 @@ class JudgeGrader(Grader):
                 f"{self.options.scale} on example {sample.example.id!r}: "
                 f"{text[-200:]!r}")
         return Grade(score / self.options.scale, text.strip()[-500:], cost)
+
+    async def _call(self, sample: Sample) -> Any:
+        from mre_eval.llm import litellm_module
+        from mre_eval.providers.live import scrub
+        from mre_eval.retry import RetryPolicy
+
+        params = self._call_params()
+        litellm = litellm_module()
+
+        async def attempt() -> Any:
+            return await litellm.acompletion(
+                model=self.options.model, messages=self.messages(sample),
+                timeout=self.options.timeout_s, max_retries=0, **params)
+
+        try:
+            reply, _ = await RetryPolicy(self.options.retries).call(attempt)
+        except Exception as exc:  # litellm raises many provider-specific types
+            message = scrub(f"{type(exc).__name__}: {exc}", {params.get("api_key", "")})
+            raise ProviderError(
+                f"judge {self.options.model} failed on example "
+                f"{sample.example.id!r}: {message[:500]}") from None
+        return reply
 
     def messages(self, sample: Sample) -> list[dict[str, str]]:
         """The judge's prompt for one sample."""
@@ -135,16 +149,8 @@ def parse_score(text: str, scale: int) -> float | None:
     return value if 0 <= value <= scale else None
 
 
-def judge_cost(model: str, usage: Any) -> float | None:
+def judge_cost(model: str, reply: Any) -> float | None:
     """Dollars the judge call cost, from its usage block; ``None`` when unknown."""
-    if usage is None:
-        return None
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
-    output_details = getattr(usage, "completion_tokens_details", None)
-    counted = Usage(
-        input_tokens=getattr(usage, "prompt_tokens", None),
-        output_tokens=getattr(usage, "completion_tokens", None),
-        cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
-        reasoning_tokens=getattr(output_details, "reasoning_tokens", None) or 0,
-    )
-    return price_call(model, counted).usd
+    from mre_eval.providers.live import usage_of
+
+    return price_call(model, usage_of(reply)).usd

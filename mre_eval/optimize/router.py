@@ -1,0 +1,116 @@
+"""The runtime router: routing.json applied to one request at a time.
+
+``Router.load(path).route(task_type, text)`` returns the configuration a
+request should go to.  Everything that can be is computed at load time; a
+learned task type costs one featurization and one small sparse dot product
+per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mre_eval.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RouteDecision:
+    """Where one request goes.
+
+    Attributes:
+        model: the model's name in the suite and results.
+        prompt_variant: the prompt variant to use.
+        tier: the complexity tier the request landed in.
+        predicted_quality: the classifier's predicted quality of that
+            configuration on this request; the measured quality for a static
+            policy.
+    """
+
+    model: str
+    prompt_variant: str
+    tier: str
+    predicted_quality: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "prompt_variant": self.prompt_variant,
+                "tier": self.tier, "predicted_quality": self.predicted_quality}
+
+
+@dataclass(frozen=True)
+class _TaskRouter:
+    routes: tuple[RouteDecision, ...]
+    cutoffs: tuple[float, ...]
+    columns: tuple[int, ...]        # classifier output column of each route
+    classifier: Any | None
+
+    def route(self, text: str) -> RouteDecision:
+        if self.classifier is None:
+            return self.routes[0]
+        predicted = self.classifier.predict_one(text)
+        for pos, cut in enumerate(self.cutoffs):
+            if predicted[self.columns[pos]] >= cut:
+                return _with_quality(self.routes[pos], predicted[self.columns[pos]])
+        last = len(self.routes) - 1
+        return _with_quality(self.routes[last], predicted[self.columns[last]])
+
+
+class Router:
+    """Routes requests as a routing.json file says."""
+
+    def __init__(self, routing: dict[str, Any], classifiers: dict[str, Any]) -> None:
+        self.routing = routing
+        self._tasks = {name: _task_router(name, entry, classifiers.get(name))
+                       for name, entry in routing["task_types"].items()}
+
+    @classmethod
+    def load(cls, path: str | Path) -> Router:
+        """Load routing.json and its classifier, verifying the classifier's hash.
+
+        Raises:
+            IntegrityError: when the classifier file does not match its sha256.
+            ConfigError: when routing.json is unreadable or another version.
+        """
+        from mre_eval.optimize.routing_file import load_routing
+
+        return cls(*load_routing(Path(path)))
+
+    @property
+    def task_types(self) -> list[str]:
+        """The task types this router knows."""
+        return list(self._tasks)
+
+    def route(self, task_type: str, text: str) -> RouteDecision:
+        """The configuration one request should go to.
+
+        Raises:
+            ConfigError: for a task type the routing file does not cover.
+        """
+        task = self._tasks.get(task_type)
+        if task is None:
+            raise ConfigError(
+                f"task type {task_type!r} is not in this routing file: it routes "
+                f"{sorted(self._tasks)}")
+        return task.route(text)
+
+
+def _task_router(name: str, entry: dict[str, Any], classifier: Any) -> _TaskRouter:
+    routes = entry["routes"]
+    quality = entry["expected_quality"]["point"]
+    decisions = tuple(RouteDecision(r["model"], r["prompt_variant"], r["tier"],
+                                    quality) for r in routes)
+    if entry["policy"] != "learned":
+        return _TaskRouter(decisions[:1], (), (), None)
+    if classifier is None:
+        raise ConfigError(f"task type {name!r} has a learned policy but the "
+                          "classifier file holds no model for it: run optimize again")
+    labels = {label: i for i, label in enumerate(classifier.labels)}
+    columns = tuple(labels[f"{r['model']} / {r['prompt_variant']}"] for r in routes)
+    cutoffs = tuple(float(r["cutoff"]) for r in routes[:-1])
+    return _TaskRouter(decisions, cutoffs, columns, classifier)
+
+
+def _with_quality(decision: RouteDecision, value: float) -> RouteDecision:
+    return RouteDecision(decision.model, decision.prompt_variant, decision.tier,
+                         float(value))

@@ -1,0 +1,192 @@
+"""routing.json and the classifier file saved beside it.
+
+The file holds, per task type, the policy, its routes, the quality it
+promises (measured out of fold, with its 95% interval and sample size), its
+cost, the baselines it was compared with and the decision record.  The
+classifier is saved with joblib next to it; routing.json names that file and
+its sha256, and :func:`load_routing` refuses a classifier that does not match.
+The same results, seed and folds give a byte-identical pair of files.
+
+joblib files are pickles: loading one runs code, so load only classifier
+files whose routing.json you trust; the hash check guards against a changed
+or swapped classifier, not against a forged routing.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mre_eval.errors import ConfigError, IntegrityError
+from mre_eval.optimize.frontier import prompt_economics, tier_names
+from mre_eval.optimize.optimizer import Optimization
+from mre_eval.optimize.search import TaskResult
+
+SCHEMA_VERSION = 1
+
+
+def write_routing(opt: Optimization, path: Path) -> dict[str, Any]:
+    """Write routing.json and its classifier file; return the routing dict."""
+    import joblib
+
+    from mre_eval.results import atomic_write_text
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clf_path = path.with_name(f"{path.stem}.classifier.joblib")
+    payload = {"schema_version": SCHEMA_VERSION,
+               "task_types": {n: t.classifier for n, t in opt.tasks.items()
+                              if t.classifier is not None}}
+    buffer = io.BytesIO()
+    joblib.dump(payload, buffer, compress=3)
+    _atomic_write_bytes(clf_path, buffer.getvalue())
+    routing = to_routing(opt, clf_path.name, _sha256(clf_path))
+    atomic_write_text(path, json.dumps(routing, indent=2) + "\n")
+    return routing
+
+
+def to_routing(opt: Optimization, classifier_file: str,
+               classifier_sha256: str) -> dict[str, Any]:
+    """The routing.json content of an optimization."""
+    from mre_eval.llm import litellm_version
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "suite": {"name": opt.suite_name, "sha256": opt.suite_sha256},
+        "results_sha256": opt.results_sha256,
+        "price_snapshot": {"litellm_version": litellm_version()},
+        "classifier": {"file": classifier_file, "sha256": classifier_sha256},
+        "method": {"folds": opt.folds, "seed": opt.seed,
+                   "featurizer": opt.featurizer,
+                   "quality": "observed outcomes of the configuration each "
+                              "request was sent to, on out-of-fold predictions"},
+        "task_types": {name: task_entry(t) for name, t in opt.tasks.items()},
+    }
+
+
+def task_entry(task: TaskResult) -> dict[str, Any]:
+    """One task type's section of routing.json."""
+    spec, chosen = task.data.spec, task.chosen
+    routes = _routes(task)
+    expected = chosen.outcome
+    return {
+        "threshold": spec.threshold, "threshold_on": spec.threshold_on,
+        "gate_on": spec.gate_on, "policy": chosen.kind, "met": chosen.meets,
+        "message": task.unmet, "routes": routes,
+        "expected_quality": expected.quality.as_dict(),
+        "expected_cost_per_request": expected.cost,
+        "baselines": _baselines(task),
+        "savings": {"vs_most_capable_pct": _saving(expected.cost, task.capable.cost),
+                    "vs_static_pct": _saving(expected.cost, task.static.outcome.cost)},
+        "decision": _decision(task),
+        "candidates": [s.as_dict() for s in task.stats],
+        "prompt_economics": prompt_economics(
+            task.stats, [r["model"] for r in routes], spec.threshold, spec.gate_on),
+        "left_out": task.data.left_out,
+    }
+
+
+def load_routing(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read routing.json and its verified classifiers.
+
+    Raises:
+        ConfigError: when the file is missing, unreadable or another version.
+        IntegrityError: when the classifier file's sha256 differs.
+    """
+    import joblib
+
+    path = Path(path)
+    try:
+        routing = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read routing file {path}: {exc}: write one "
+                          "with `mre-eval optimize --emit routing.json`") from exc
+    version = routing.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ConfigError(f"{path} has routing schema version {version!r}; this "
+                          f"mre-eval reads {SCHEMA_VERSION}: run optimize again")
+    clf = routing["classifier"]
+    clf_path = path.parent / clf["file"]
+    if not clf_path.exists():
+        raise IntegrityError(f"classifier file {clf_path} named by {path} is missing")
+    actual = _sha256(clf_path)
+    if actual != clf["sha256"]:
+        raise IntegrityError(
+            f"classifier file {clf_path} has sha256 {actual}, but {path} expects "
+            f"{clf['sha256']}: it was changed or replaced; run optimize again")
+    return routing, joblib.load(clf_path)["task_types"]
+
+
+def _routes(task: TaskResult) -> list[dict[str, Any]]:
+    cascade, configs = task.chosen.cascade, task.data.configs
+    names = tier_names(len(cascade.members))
+    cutoffs = list(cascade.cutoffs) + [None]
+    return [{"tier": names[pos], "model": configs[m].model,
+             "prompt_variant": configs[m].prompt_variant,
+             "share": task.chosen.outcome.shares[pos], "cutoff": cutoffs[pos]}
+            for pos, m in enumerate(cascade.members)]
+
+
+def _baselines(task: TaskResult) -> dict[str, Any]:
+    capable, static = task.capable, task.static
+    config = task.data.configs[static.cascade.members[0]]
+    return {
+        "most_capable": {"model": capable.model,
+                         "prompt_variant": capable.prompt_variant,
+                         "quality": capable.quality.as_dict(),
+                         "cost_per_request": capable.cost},
+        "static": {"model": config.model, "prompt_variant": config.prompt_variant,
+                   "meets_threshold": static.meets,
+                   "quality": static.outcome.quality.as_dict(),
+                   "cost_per_request": static.outcome.cost},
+        "oracle": {"quality": task.oracle.quality.as_dict(),
+                   "cost_per_request": task.oracle.cost,
+                   "note": "hindsight: the cheapest configuration reaching the best "
+                           "observed quality on each request; no router can "
+                           "know this, and on multiple choice luck inflates it"},
+    }
+
+
+def _decision(task: TaskResult) -> dict[str, Any]:
+    static_label = task.data.configs[task.static.cascade.members[0]].label
+    alternatives = [_alternative(f"{task.static.kind}: {static_label}", task.static)]
+    if task.learned is not None:
+        labels = " -> ".join(task.data.configs[m].label
+                             for m in task.learned.cascade.members)
+        alternatives.append(_alternative(f"learned: {labels}", task.learned))
+    return {"chosen": task.chosen.kind, "reason": task.reason,
+            "alternatives": alternatives,
+            "learned_cascades_screened": task.considered,
+            "notes": task.notes}
+
+
+def _alternative(name: str, choice: Any) -> dict[str, Any]:
+    return {"policy": name, "quality": choice.outcome.quality.as_dict(),
+            "cost_per_request": choice.outcome.cost,
+            "meets_threshold": choice.meets}
+
+
+def _saving(cost: float, reference: float) -> float | None:
+    if reference <= 0:
+        return None
+    return 100.0 * (1.0 - cost / reference)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

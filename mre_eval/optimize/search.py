@@ -1,0 +1,185 @@
+"""The search: the cheapest policy that meets a task type's threshold.
+
+1. Static: the cheapest single configuration whose quality meets the
+   threshold (by its 95% lower bound unless the suite says ``gate_on: point``).
+   When none does, the most capable configuration takes all traffic
+   (policy ``fallback``) and the shortfall is reported.
+2. Learned: cascades over two to four frontier configurations with one
+   shared cut-off on predicted quality, tried on the cross-fitted
+   (out-of-fold) predictions.  Their quality is the observed outcome of the
+   configuration each request was sent to, never a prediction.  The cheapest
+   cascade that meets the threshold is the learned candidate.
+3. The learned candidate ships only when it meets the threshold and its
+   per-request cost is below the static policy's with 95% confidence (paired
+   over the same requests); otherwise static ships, and the decision record
+   says why.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mre_eval.optimize.candidates import TaskData
+from mre_eval.optimize.classifier import TaskClassifier, cross_fit
+from mre_eval.optimize.frontier import ConfigStats, config_stats, most_capable
+from mre_eval.optimize.policy import (Cascade, Outcome, cost_upper_gap, fast_low,
+                                      measure, meets)
+
+log = logging.getLogger(__name__)
+
+MAX_MEMBERS = 4      # configurations in one cascade
+CUTOFF_LEVELS = 41   # quantiles of the predictions tried as cut-offs
+EXACT_CHECKS = 25    # cheapest fast-screened cascades re-checked exactly
+
+
+@dataclass
+class Choice:
+    """One policy considered, with what it did on the fit examples."""
+
+    kind: str                      # learned | static | fallback
+    cascade: Cascade
+    outcome: Outcome
+    meets: bool
+
+
+@dataclass
+class TaskResult:
+    """Everything decided for one task type."""
+
+    data: TaskData
+    stats: list[ConfigStats]
+    chosen: Choice
+    static: Choice
+    learned: Choice | None
+    capable: ConfigStats
+    oracle: Outcome
+    classifier: TaskClassifier | None
+    reason: str
+    unmet: str | None = None
+    considered: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def search_task(data: TaskData, featurizer: object, folds: int,
+                seed: int) -> TaskResult:
+    """Find the cheapest policy that meets ``data.spec``'s threshold."""
+    spec = data.spec
+    stats = config_stats(data)
+    capable = most_capable(stats)
+    static, unmet = _static(data, stats, capable)
+    learned, classifier, considered, notes = _learned(data, stats, featurizer,
+                                                      folds, seed)
+    chosen, reason = _decide(static, learned, unmet)
+    if chosen.kind != "learned":
+        classifier = None
+    log.info("task type %r: %s policy, %s", spec.name, chosen.kind, reason)
+    return TaskResult(data, stats, chosen, static, learned, capable,
+                      _oracle(data), classifier, reason, unmet, considered, notes)
+
+
+def _static(data: TaskData, stats: list[ConfigStats],
+            capable: ConfigStats) -> tuple[Choice, str | None]:
+    spec = data.spec
+    passing = [s for s in stats if meets(s.quality, spec.threshold, spec.gate_on)]
+    if passing:
+        best = min(passing, key=lambda s: (s.cost, -s.quality.point, s.index))
+        kind, unmet = "static", None
+    else:
+        best, kind = capable, "fallback"
+        half = (best.quality.high - best.quality.low) / 2
+        unmet = (f"threshold {spec.threshold:.2f} unmet: best is "
+                 f"{data.configs[best.index].label} at {best.quality.point:.2f} "
+                 f"± {half:.2f}")
+    cascade = Cascade((best.index,), ())
+    outcome = measure(np.full(len(data.example_ids), best.index), data.quality,
+                      data.cost, cascade.members, data.binary)
+    return Choice(kind, cascade, outcome, unmet is None), unmet
+
+
+def _learned(data: TaskData, stats: list[ConfigStats], featurizer: object,
+             folds: int, seed: int
+             ) -> tuple[Choice | None, TaskClassifier | None, int, list[str]]:
+    front = sorted((s for s in stats if s.on_frontier), key=lambda s: s.cost)
+    if len(front) < 2:
+        return None, None, 0, ["one configuration is on the frontier: "
+                               "there is nothing to route between"]
+    index = [s.index for s in front]
+    try:
+        oof, classifier = cross_fit(data.texts, data.quality[:, index], featurizer,
+                                    folds, seed)
+    except ValueError as exc:
+        return None, None, 0, [f"the classifier could not be fitted: {exc}"]
+    classifier.labels = [data.configs[i].label for i in index]
+    predicted = np.zeros_like(data.quality)
+    predicted[:, index] = oof
+    screened, considered = _screen(data, predicted, index)
+    return _first_exact(data, predicted, screened), classifier, considered, []
+
+
+def _screen(data: TaskData, predicted: np.ndarray,
+            index: list[int]) -> tuple[list[tuple[float, Cascade]], int]:
+    spec, n = data.spec, len(data.example_ids)
+    rows = np.arange(n)
+    found, considered = [], 0
+    for size in range(2, min(MAX_MEMBERS, len(index)) + 1):
+        for members in itertools.combinations(index, size):
+            for cut in _cutoffs(predicted[:, list(members[:-1])]):
+                cascade = Cascade(members, (cut,) * (size - 1))
+                picked = cascade.configs(predicted)
+                q = data.quality[rows, picked]
+                considered += 1
+                value = (fast_low(q.sum(), (q * q).sum(), n, data.binary)
+                         if spec.gate_on == "lower_bound" else q.mean())
+                if value >= spec.threshold:
+                    found.append((float(data.cost[rows, picked].mean()), cascade))
+    found.sort(key=lambda item: (item[0], item[1].members, item[1].cutoffs))
+    return found, considered
+
+
+def _cutoffs(predicted: np.ndarray) -> np.ndarray:
+    levels = np.quantile(predicted, np.linspace(0, 1, CUTOFF_LEVELS))
+    return np.unique(np.round(levels, 12))
+
+
+def _first_exact(data: TaskData, predicted: np.ndarray,
+                 screened: list[tuple[float, Cascade]]) -> Choice | None:
+    spec = data.spec
+    for _, cascade in screened[:EXACT_CHECKS]:
+        outcome = measure(cascade.configs(predicted), data.quality, data.cost,
+                          cascade.members, data.binary)
+        if meets(outcome.quality, spec.threshold, spec.gate_on):
+            return Choice("learned", cascade, outcome, True)
+    return None
+
+
+def _decide(static: Choice, learned: Choice | None,
+            unmet: str | None) -> tuple[Choice, str]:
+    name = "the static policy" if unmet is None else "the fallback configuration"
+    if learned is None:
+        return static, ("no learned cascade met the threshold out of fold, so "
+                        f"{name} ships")
+    gap = cost_upper_gap(learned.outcome.per_request_cost,
+                         static.outcome.per_request_cost)
+    if gap >= 0:
+        return static, (
+            f"the best learned cascade met the threshold out of fold but was not "
+            f"cheaper than {name} with 95% confidence (cost difference upper "
+            f"bound {gap:+.3g} $/request), so {name} ships")
+    return learned, (
+        f"the learned cascade meets the threshold out of fold and costs less than "
+        f"{name} with 95% confidence (cost difference upper bound {gap:+.3g} "
+        "$/request)")
+
+
+def _oracle(data: TaskData) -> Outcome:
+    # per request: the cheapest configuration reaching the best observed quality
+    best = data.quality.max(axis=1, keepdims=True)
+    reach = data.quality >= best - 1e-12
+    priced = np.where(reach, data.cost, np.inf)
+    picked = np.argmin(priced, axis=1)
+    return measure(picked, data.quality, data.cost, tuple(range(len(data.configs))),
+                   data.binary)

@@ -65,6 +65,8 @@ def test_kinds() -> None:
     ({"kind": "llm_judge"}, "option 'model' is required"),
     ({"kind": "llm_judge", "options": {"model": "gpt-4o", "params": {"api_key": "k"}}},
      "api_key may not be written in a suite"),
+    ({"kind": "llm_judge", "options": {"model": "gpt-4o", "params": {"timeout": 5}}},
+     "the grader sets timeout \\(use option timeout_s\\) itself"),
     ({"kind": "python_tests", "options": {"timeout_s": 0}},
      "option 'timeout_s' = 0 is not allowed"),
     ({"kind": "recorded", "options": {"x": 1}},
@@ -73,7 +75,7 @@ def test_kinds() -> None:
         "missing-option", "bad-regex", "negative-tolerance", "two-sources",
         "no-schema", "invalid-schema", "missing-schema-file", "bad-target",
         "missing-module", "missing-function", "judge-without-model",
-        "key-in-params", "zero-timeout", "recorded-takes-none"])
+        "key-in-params", "reserved-param", "zero-timeout", "recorded-takes-none"])
 def test_bad_specs(spec: dict, error: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=error):
         make_grader(GraderSpec(**spec), base_dir=tmp_path)

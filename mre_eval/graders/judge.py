@@ -34,6 +34,11 @@ DEFAULT_RUBRIC = (
 _SYSTEM = ("You are a strict, fair grader of AI assistant responses. Think "
            "briefly, then give your verdict.")
 
+_SET_BY_GRADER = {
+    "model": "use option model", "messages": "built from the rubric",
+    "timeout": "use option timeout_s", "max_retries": "use option retries",
+    "api_base": "use option api_base"}
+
 _SCORE = re.compile(r"SCORE\s*[:=]\s*\**\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 
 
@@ -56,6 +61,10 @@ class JudgeOptions(Options):
         if "api_key" in params:
             raise ValueError("api_key may not be written in a suite; name the "
                              "environment variable that holds it with api_key_env")
+        reserved = sorted(set(params) & _SET_BY_GRADER.keys())
+        if reserved:
+            hints = ", ".join(f"{k} ({_SET_BY_GRADER[k]})" for k in reserved)
+            raise ValueError(f"the grader sets {hints} itself")
         return params
 
 

@@ -4,10 +4,9 @@ Usage::
 
     python scripts/render_report_chromium.py report.html [--png shot.png]
 
-It runs Chromium twice, with networking off: once to take a full-page
-screenshot, once to dump the DOM after the page's load handler has recorded
-each plot's drawn size on its ``<svg>`` (``data-drawn-width`` and
-``data-drawn-height``).  It passes (exit 0) when every plot has a non-zero
+It runs Chromium once, with networking off, to take a screenshot of the
+page and dump its DOM after the page's load handler has recorded each plot's
+drawn size on its ``<svg>`` (``data-drawn-width`` and ``data-drawn-height``).  It passes (exit 0) when every plot has a non-zero
 drawn size and the screenshot is not blank; otherwise it says what failed and
 exits 1.  Chromium comes from the Debian packages ``chromium`` and
 ``chromium-driver``.
@@ -62,7 +61,10 @@ def check_report(html: Path, png: Path, chromium: str,
     expected = len(SVG_TAG.findall(html.read_text(encoding="utf-8")))
     result = BrowserCheck()
 
-    dom = _chromium(chromium, ["--virtual-time-budget=5000", "--dump-dom", url],
+    height = max(1600, 1300 * max(1, expected))
+    dom = _chromium(chromium, [f"--window-size=1280,{height}",
+                               f"--screenshot={png.resolve()}",
+                               "--virtual-time-budget=5000", "--dump-dom", url],
                     timeout)
     for tag in SVG_TAG.findall(dom):
         sizes = dict(ATTR.findall(tag))
@@ -74,9 +76,6 @@ def check_report(html: Path, png: Path, chromium: str,
     if any(w == 0 or h == 0 for w, h in result.drawn):
         result.problems.append(f"some plots have no drawn size: {result.drawn}")
 
-    height = max(1600, 1300 * max(1, expected))
-    _chromium(chromium, [f"--window-size=1280,{height}",
-                         f"--screenshot={png.resolve()}", url], timeout)
     result.colours = _colours(png)
     if result.colours < 16:
         result.problems.append(f"the screenshot is blank ({result.colours} colours)")

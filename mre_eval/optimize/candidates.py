@@ -76,6 +76,7 @@ class TaskData:
     quality: np.ndarray          # examples x configs, in [0, 1]
     cost: np.ndarray             # examples x configs, dollars per request
     input_tokens: list[float | None] = field(default_factory=list)
+    litellm_models: list[str | None] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
 
     @property
@@ -148,7 +149,8 @@ def _task_data(rows: pd.DataFrame, texts: dict[str, str], spec: TaskSpec,
         spec=spec, example_ids=[str(i) for i in quality.index],
         texts=[texts[str(i)] for i in quality.index], configs=configs,
         quality=quality.to_numpy(dtype=float), cost=cost.to_numpy(dtype=float),
-        input_tokens=_mean_tokens(priced, configs), left_out=left_out)
+        input_tokens=_mean_tokens(priced, configs),
+        litellm_models=_litellm_models(priced, configs), left_out=left_out)
 
 
 def _quality_column(rows: pd.DataFrame, spec: TaskSpec) -> pd.Series:
@@ -176,3 +178,12 @@ def _mean_tokens(rows: pd.DataFrame, configs: list[Config]) -> list[float | None
         value = means.get((config.model, config.prompt_variant))
         out.append(None if value is None or pd.isna(value) else float(value))
     return out
+
+
+def _litellm_models(rows: pd.DataFrame, configs: list[Config]) -> list[str | None]:
+    if "litellm_model" not in rows.columns:
+        return [None] * len(configs)
+    named = rows.dropna(subset=["litellm_model"]).groupby(
+        ["model", "prompt_variant"])["litellm_model"].first()
+    return [None if (c.model, c.prompt_variant) not in named.index
+            else str(named[(c.model, c.prompt_variant)]) for c in configs]

@@ -116,6 +116,25 @@ def task_specs(suite: Suite | None, overrides: dict[str, float]) -> dict[str, Ta
     return specs
 
 
+def parse_thresholds(items: list[str]) -> dict[str, float]:
+    """``["TASK=0.9", ...]`` as a dict; ConfigError for anything else."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        try:
+            value = float(raw)
+        except ValueError:
+            value = None
+        if not sep or not name or value is None:
+            raise ConfigError(f"--threshold {item!r} is not TASK=VALUE: write e.g. "
+                              "--threshold mbpp=0.6")
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"--threshold {item!r}: {value} is outside [0, 1]: a "
+                              "threshold is a pass rate or mean score")
+        out[name] = value
+    return out
+
+
 def results_hash(results: pd.DataFrame) -> str:
     """sha256 of the results' columns that decide a policy, in canonical order."""
     present = [c for c in HASHED_COLUMNS if c in results.columns]

@@ -8,11 +8,13 @@ per request.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mre_eval.errors import ConfigError
+from mre_eval.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
@@ -114,3 +116,53 @@ def _task_router(name: str, entry: dict[str, Any], classifier: Any) -> _TaskRout
 def _with_quality(decision: RouteDecision, value: float) -> RouteDecision:
     return RouteDecision(decision.model, decision.prompt_variant, decision.tier,
                          float(value))
+
+
+TEXT_FIELDS = ("text", "input", "prompt")
+
+
+def route_jsonl(router: Router, lines: Iterable[str], task_type: str | None,
+                source: str = "<input>") -> Iterator[dict[str, Any]]:
+    """Route each JSON line; yields the decision with the line's id.
+
+    Each line is an object with the request text in ``text``, ``input`` or
+    ``prompt`` and, unless ``task_type`` is given, a ``task_type`` field.
+
+    Raises:
+        DataError: naming the file and line of a malformed request.
+    """
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record = _record(line, source, number)
+        text = next((record[f] for f in TEXT_FIELDS if f in record), None)
+        kind = task_type or record.get("task_type")
+        if not isinstance(text, str) or not isinstance(kind, str):
+            raise DataError(
+                f"{source}:{number}: each line needs a string request text in one "
+                f"of {list(TEXT_FIELDS)} and a task_type field (or --task-type)")
+        decision = router.route(kind, text).as_dict()
+        yield {"id": record.get("id"), "line": number, "task_type": kind, **decision}
+
+
+def route_file(routing: Path, source: Path,
+               task_type: str | None) -> Iterator[dict[str, Any]]:
+    """Route a JSONL file of requests with a routing file; yields decisions."""
+    if not source.exists():
+        raise DataError(f"no request file at {source}: give a JSONL file of "
+                        "requests with --input")
+    router = Router.load(routing)
+    with source.open() as handle:
+        yield from route_jsonl(router, handle, task_type, str(source))
+
+
+def _record(line: str, source: str, number: int) -> dict[str, Any]:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise DataError(f"{source}:{number}: not valid JSON ({exc}): each line "
+                        "must be one JSON object") from exc
+    if not isinstance(record, dict):
+        raise DataError(f"{source}:{number}: a JSON object is needed, got "
+                        f"{type(record).__name__}")
+    return record

@@ -50,8 +50,24 @@ def write_routing(opt: Optimization, path: Path) -> dict[str, Any]:
     return routing
 
 
-def to_routing(opt: Optimization, classifier_file: str,
-               classifier_sha256: str) -> dict[str, Any]:
+def optimize_to_file(run: str | Path | None, emit: Path | None,
+                     thresholds: list[str], folds: int, seed: int,
+                     featurizer: str, reports: Path) -> dict[str, Any]:
+    """Optimize a run; write routing.json when ``emit`` is given; return it.
+
+    Without ``emit`` the document is returned with no classifier file.
+    """
+    from mre_eval.optimize.optimizer import optimize_run, parse_thresholds
+
+    opt = optimize_run(run, thresholds=parse_thresholds(thresholds), folds=folds,
+                       seed=seed, featurizer=featurizer, reports=reports)
+    if emit is not None:
+        return write_routing(opt, emit)
+    return to_routing(opt, None, None)
+
+
+def to_routing(opt: Optimization, classifier_file: str | None,
+               classifier_sha256: str | None) -> dict[str, Any]:
     """The routing.json content of an optimization."""
     from mre_eval.llm import litellm_version
 
@@ -126,9 +142,12 @@ def _routes(task: TaskResult) -> list[dict[str, Any]]:
     cascade, configs = task.chosen.cascade, task.data.configs
     names = tier_names(len(cascade.members))
     cutoffs = list(cascade.cutoffs) + [None]
+    litellm = task.data.litellm_models or [None] * len(configs)
     return [{"tier": names[pos], "model": configs[m].model,
              "prompt_variant": configs[m].prompt_variant,
-             "share": task.chosen.outcome.shares[pos], "cutoff": cutoffs[pos]}
+             "share": task.chosen.outcome.shares[pos],
+             "cutoff": None if cutoffs[pos] is None else float(cutoffs[pos]),
+             "litellm_model": litellm[m]}
             for pos, m in enumerate(cascade.members)]
 
 

@@ -145,7 +145,7 @@ class JudgeGrader(Grader):
 
 
 def _is_local(api_base: str | None) -> bool:
-    host = urlparse(api_base).hostname or "" if api_base else ""
+    host = (urlparse(api_base).hostname or "") if api_base else ""
     return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
 
 

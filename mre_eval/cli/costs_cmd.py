@@ -206,7 +206,7 @@ def _render_problems(problems: Any) -> None:
                       style=STYLE_WARN, markup=False)
     for path, line, reason in problems.listed:
         err_console.print(f"  {path}:{line}: {reason}", style=STYLE_WARN,
-                          markup=False)
+                          markup=False, soft_wrap=True)
     if problems.malformed > len(problems.listed):
         err_console.print(f"  ... and {problems.malformed - len(problems.listed):,} "
                           "more (only the first ones are listed)", style=STYLE_WARN, markup=False)

@@ -49,27 +49,23 @@ class SampleResult:
 def allocate(sizes: dict[Any, int], n: int, min_per_stratum: int = 1) -> dict[Any, int]:
     """Split ``n`` draws over strata in proportion to their sizes.
 
-    Every stratum gets at least ``min_per_stratum`` (if it holds that many) and
-    never more than it holds; the remainder goes by largest fractional share.
+    Each stratum gets its whole-number share, never more than it holds.  Then
+    strata below ``min_per_stratum`` are topped up, largest first, while the
+    total stays within ``n``; what is left goes by largest fractional share.
     """
     total = sum(sizes.values())
-    if total == 0 or n <= 0:
-        return dict.fromkeys(sizes, 0)
-    exact = {k: n * size / total for k, size in sizes.items()}
-    quota = {k: min(sizes[k], max(min_per_stratum, math.floor(v)))
-             for k, v in exact.items()}
-    order = sorted(sizes, key=lambda k: (exact[k] - math.floor(exact[k]), sizes[k]),
-                   reverse=True)
-    while sum(quota.values()) < min(n, total):
-        grew = False
+    budget = min(max(n, 0), total)
+    exact = {k: budget * size / total if total else 0.0 for k, size in sizes.items()}
+    quota = {k: min(sizes[k], math.floor(v)) for k, v in exact.items()}
+    for key in sorted(sizes, key=lambda k: (-sizes[k], str(k))):
+        need = min(min_per_stratum, sizes[key]) - quota[key]
+        if need > 0 and sum(quota.values()) + need <= budget:
+            quota[key] += need
+    order = sorted(sizes, key=lambda k: (quota[k] - exact[k], -sizes[k], str(k)))
+    while sum(quota.values()) < budget:
         for key in order:
-            if sum(quota.values()) >= min(n, total):
-                break
-            if quota[key] < sizes[key]:
+            if sum(quota.values()) < budget and quota[key] < sizes[key]:
                 quota[key] += 1
-                grew = True
-        if not grew:
-            break
     return quota
 
 

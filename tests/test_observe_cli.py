@@ -1,0 +1,95 @@
+"""`mre-eval costs` and `mre-eval logs compact|sample` through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mre_eval.cli import app
+from mre_eval.observe.sample import allocate
+from tests.test_observe_costs import known_calls
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "calls.jsonl"
+    lines = [json.dumps({**c, "request_text": f"{c['feature']} request {i}"})
+             for i, c in enumerate(known_calls())]
+    path.write_text("\n".join(lines[:3] + ["{broken"] + lines[3:]) + "\n")
+    return path
+
+
+def test_costs_table_answers_why(log: Path) -> None:
+    result = runner.invoke(app, ["costs", str(log), "--explain", "summarize", "chat",
+                                 "--threads", "1"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "summarize costs $0.12 a request and chat $0.03 (4.00x)" in result.output
+    assert "gpt-4o 100%" in result.output
+    assert "1 malformed lines were left out" in result.output
+    assert "calls.jsonl:4: not JSON" in result.output
+
+
+def test_costs_json_and_csv(log: Path, tmp_path: Path) -> None:
+    out = tmp_path / "costs.csv"
+    result = runner.invoke(app, ["costs", str(log), "--json", "--by", "week",
+                                 "--csv", str(out), "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["totals"]["cost_usd"] == pytest.approx(0.60)
+    assert data["problems"]["malformed_lines"] == 1
+    assert len(data["periods"]) == 2
+    assert out.read_text().startswith("section,")
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--by", "year"], "unknown period 'year'"),
+    (["--map", "tokens=prompt_tokens"], "unknown field 'tokens'"),
+], ids=["bad-period", "bad-mapping"])
+def test_bad_options_exit_2(log: Path, args: list[str], match: str) -> None:
+    result = runner.invoke(app, ["costs", str(log), *args])
+    assert result.exit_code == 2
+    assert match in result.output
+
+
+def test_compact_then_costs_on_parquet(log: Path, tmp_path: Path) -> None:
+    out = tmp_path / "parquet"
+    result = runner.invoke(app, ["logs", "compact", str(log), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "wrote 9 calls over 2 days" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["day=2026-11-03", "day=2026-11-10"]
+
+    again = runner.invoke(app, ["logs", "compact", str(log), "--out", str(out)])
+    assert again.exit_code == 2 and "--append" in again.output
+
+    result = runner.invoke(app, ["costs", str(out), "--json", "--threads", "1"])
+    assert json.loads(result.stdout)["totals"]["cost_usd"] == pytest.approx(0.60)
+
+
+def test_sample_writes_a_loadable_dataset(log: Path, tmp_path: Path) -> None:
+    from mre_eval.datasets import load_examples
+
+    out = tmp_path / "sample.jsonl"
+    result = runner.invoke(app, ["logs", "sample", str(log), "--out", str(out),
+                                 "--n", "4", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4
+    assert {r["task_type"] for r in rows} == {"chat", "summarize", "extract"}
+    examples = load_examples(out, fmt=None, id_column="id", input_column="input",
+                             messages_column=None, reference_column=None,
+                             task_type_column="task_type", task_type=None)
+    assert len(examples) == 4 and examples[0].text
+
+
+@pytest.mark.parametrize("sizes, n, expected", [
+    ({"a": 90, "b": 10}, 10, {"a": 9, "b": 1}),
+    ({"a": 100, "b": 1}, 10, {"a": 9, "b": 1}),
+    ({"a": 2, "b": 1}, 10, {"a": 2, "b": 1}),
+], ids=["proportional", "minimum-one", "capped-by-size"])
+def test_allocate(sizes: dict, n: int, expected: dict) -> None:
+    assert allocate(sizes, n) == expected

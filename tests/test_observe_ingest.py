@@ -1,0 +1,145 @@
+"""Reading logs: JSON lines, OpenTelemetry spans, CSV with a mapping, SQLite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mre_eval.errors import ConfigError, DataError
+from mre_eval.observe import ingest
+from mre_eval.observe.csv_map import read_mapping
+
+GOOD = {"ts": "2026-11-02T10:00:00Z", "feature": "chat", "model": "gpt-4o-mini",
+        "input_tokens": 100, "output_tokens": 10, "cost_usd": 0.5, "status": "ok"}
+
+
+def _load(tmp_path: Path, *paths: Path, **options) -> tuple[list[dict], ingest.Problems]:
+    con = duckdb.connect()
+    ingest.create_table(con)
+    problems = ingest.load(con, list(paths), tmp_path, **options)
+    cursor = con.execute("SELECT * FROM calls ORDER BY ts")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()], problems
+
+
+def test_malformed_lines_are_counted_with_line_numbers(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    lines = [json.dumps(GOOD), "{not json", json.dumps({**GOOD, "input_tokens": "x"}),
+             "", json.dumps({**GOOD, "model": None}), "[1, 2]", json.dumps(GOOD)]
+    log.write_text("\n".join(lines) + "\n")
+    rows, problems = _load(tmp_path, log)
+    assert len(rows) == 2
+    assert problems.malformed == 4
+    assert [(line, reason.split(" ")[0]) for _, line, reason in problems.listed] == [
+        (2, "not"), (3, "input_tokens"), (5, "missing"), (6, "not")]
+
+
+def test_clean_log_takes_the_fast_path(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    log.write_text("".join(json.dumps({**GOOD, "tags": {"ab": "v1"}}) + "\n"
+                           for _ in range(3)))
+    rows, problems = _load(tmp_path, log)
+    assert problems.malformed == 0 and len(rows) == 3
+    assert rows[0]["cost_usd"] == 0.5 and json.loads(rows[0]["tags"]) == {"ab": "v1"}
+
+
+def _attr(key: str, value: object) -> dict:
+    kind = "intValue" if isinstance(value, int) else "stringValue"
+    return {"key": key, "value": {kind: str(value) if kind == "intValue" else value}}
+
+
+OTLP = {"resourceSpans": [{
+    "resource": {"attributes": [_attr("app.feature", "summarize")]},
+    "scopeSpans": [{"spans": [
+        {"name": "chat gpt-4o", "startTimeUnixNano": "1793613600000000000",
+         "endTimeUnixNano": "1793613601500000000",
+         "attributes": [_attr("gen_ai.request.model", "gpt-4o"),
+                        _attr("gen_ai.usage.input_tokens", 4100),
+                        _attr("gen_ai.usage.output_tokens", 300),
+                        _attr("user_tier", "pro")]},
+        {"name": "db query", "startTimeUnixNano": "1793613600000000000",
+         "attributes": [_attr("db.system", "postgresql")]},
+        {"name": "chat failed", "startTimeUnixNano": "1793613602000000000",
+         "status": {"code": 2, "message": "rate limited"},
+         "attributes": [_attr("gen_ai.request.model", "gpt-4o")]},
+    ]}]}]}
+
+
+def test_otlp_json_genai_spans_become_records(tmp_path: Path) -> None:
+    export = tmp_path / "traces.json"
+    export.write_text(json.dumps(OTLP))
+    rows, problems = _load(tmp_path, export)
+    assert problems.skipped_spans == 1 and problems.malformed == 0
+    ok, failed = rows
+    assert ok["model"] == "gpt-4o" and ok["feature"] == "summarize"
+    assert (ok["input_tokens"], ok["output_tokens"]) == (4100, 300)
+    assert ok["user_tier"] == "pro" and ok["latency_s"] == pytest.approx(1.5)
+    assert ok["cost_usd"] is None  # priced later, from the map
+    assert failed["status"] == "error" and failed["error"] == "rate limited"
+
+
+def test_flat_span_lines_are_read_and_bad_lines_located(tmp_path: Path) -> None:
+    span = {"name": "chat", "context": {"trace_id": "0xab"},
+            "start_time": "2026-11-02T10:00:00Z", "end_time": "2026-11-02T10:00:02Z",
+            "attributes": {"gen_ai.request.model": "gpt-4o-mini", "feature": "chat",
+                           "gen_ai.usage.input_tokens": 12,
+                           "gen_ai.usage.output_tokens": 3}}
+    export = tmp_path / "spans.jsonl"
+    export.write_text(json.dumps(span) + "\n{oops\n" + json.dumps(span) + "\n")
+    rows, problems = _load(tmp_path, export, fmt="otel")
+    assert len(rows) == 2 and rows[0]["latency_s"] == pytest.approx(2.0)
+    assert problems.malformed == 1 and problems.listed[0][1] == 2
+
+
+CSV = """created_at,llm,endpoint,plan,prompt_tokens,completion_tokens,cost,duration_ms
+2026-11-02T10:00:00Z,gpt-4o,summarize,pro,4100,300,0.12,1500
+1793613600,gpt-4o-mini,chat,free,600,50,,200
+2026-11-02T11:00:00Z,gpt-4o-mini,chat,free,lots,50,,200
+"""
+
+
+def test_csv_with_a_mapping(tmp_path: Path) -> None:
+    export = tmp_path / "calls.csv"
+    export.write_text(CSV)
+    mapping = read_mapping(pairs=[
+        "ts=created_at", "model=llm", "feature=endpoint", "user_tier=plan",
+        "input_tokens=prompt_tokens", "output_tokens=completion_tokens",
+        "cost_usd=cost", "latency_ms=duration_ms"])
+    rows, problems = _load(tmp_path, export, mapping=mapping)
+    chat, summarize = sorted(rows, key=lambda r: r["feature"])
+    assert str(chat["ts"]) == "2026-11-02 10:00:00"  # from Unix seconds
+    assert summarize["cost_usd"] == 0.12 and summarize["latency_s"] == 1.5
+    assert chat["cost_usd"] is None and chat["input_tokens"] == 600
+    assert problems.malformed == 1 and problems.listed[0][1] == 4
+
+
+@pytest.mark.parametrize("pairs, match", [
+    (["tokens_in=prompt_tokens"], "unknown field 'tokens_in'"),
+    (["model"], "is not FIELD=COLUMN"),
+], ids=["unknown-field", "no-equals"])
+def test_bad_mapping_is_a_clear_error(pairs: list[str], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        read_mapping(pairs=pairs)
+
+
+def test_mapped_column_missing_from_the_file(tmp_path: Path) -> None:
+    export = tmp_path / "calls.csv"
+    export.write_text(CSV)
+    with pytest.raises(DataError, match="mapped columns not in the file: model -> 'mdl'"):
+        _load(tmp_path, export, mapping={"ts": "created_at", "model": "mdl"})
+
+
+def test_sqlite_log_is_read(tmp_path: Path) -> None:
+    from mre_eval.observe.writer import SqliteSink
+
+    SqliteSink(tmp_path / "calls.db").append([{**GOOD, "tags": {"a": "b"}}] * 2)
+    rows, _ = _load(tmp_path, tmp_path / "calls.db")
+    assert len(rows) == 2 and rows[0]["feature"] == "chat"
+
+
+def test_missing_log_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no log at"):
+        _load(tmp_path, tmp_path / "nope.jsonl")

@@ -84,7 +84,8 @@ def build_run(folder: Path, spec: RunSpec) -> Path:
                     "input": e["input"]}) + "\n" for e in examples))
     (folder / "run.json").write_text(json.dumps(
         {"run_id": folder.name, "suite": spec.suite["name"],
-         "started_at": "2026-01-01T00:00:00Z"}))
+         "started_at": "2026-01-01T00:00:00Z", "status": "complete",
+         "not_launched": 0}))
     return folder
 
 

@@ -122,6 +122,22 @@ def test_every_configuration_is_judged_unless_one_is_named(runs):
     assert "--config qa=big" in out_one and "small:plain" not in out_one
 
 
+def test_a_run_stopped_early_fails(runs, tmp_path):
+    import shutil
+
+    stopped = tmp_path / "stopped"
+    shutil.copytree(runs["same"], stopped)
+    meta = json.loads((stopped / "run.json").read_text())
+    meta.update(status="stopped_by_spend_cap", not_launched=120)
+    (stopped / "run.json").write_text(json.dumps(meta))
+
+    code, output = _gate(stopped, "--json")
+    failed = [c for c in json.loads(output)["checks"] if c["status"] == "fail"]
+    assert code == 1
+    assert [(c["check"], c["measured"]) for c in failed] == [
+        ("run complete", "status stopped_by_spend_cap, 120 calls not launched")]
+
+
 def test_summary_markdown_is_written_and_appended_to_the_step_summary(
         runs, tmp_path, monkeypatch):
     step = tmp_path / "step.md"

@@ -115,13 +115,27 @@ def run_gate(run_ref: str | Path | None, baseline_ref: str | Path | None = None,
     specs = [parse_config(text, run) for text in configs or []]
     subjects, chosen_by = select_subjects(run, specs, routing)
 
-    checks: list[Check] = []
+    checks: list[Check] = [c for c in [_completeness(run)] if c is not None]
     for subject in subjects:
         checks += _judge(subject, run, baseline, options)
     return GateResult(run.name, run.suite.name,
                       baseline.name if baseline else None,
                       str(routing_path) if routing_path else None,
                       chosen_by, checks, options, notes)
+
+
+def _completeness(run: RunData) -> Check | None:
+    # a run stopped early (spend cap, interrupt) measured fewer examples than
+    # the suite asks for; its verdict would rest on a sample nobody chose
+    status = run.meta.get("status")
+    if status is None:
+        return None
+    not_launched = run.meta.get("not_launched", 0)
+    return Check("(run)", run.name, "run complete",
+                 "pass" if status == "complete" else "fail",
+                 f"status {status}, {not_launched} calls not launched",
+                 "status complete", {"status": status,
+                                     "not_launched": not_launched})
 
 
 def _judge(subject: Subject, run: RunData, baseline: RunData | None,

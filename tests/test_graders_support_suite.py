@@ -100,3 +100,29 @@ def test_troubleshooting_judge_declares_its_key(suite: Suite) -> None:
     grader = _grader(suite, "troubleshooting")
     assert grader.required_env() == ["OPENAI_API_KEY"]
     assert map_prices(grader.options.model) is not None
+
+
+def test_validates_through_the_cli() -> None:
+    from typer.testing import CliRunner
+
+    from mre_eval.cli import app
+
+    result = CliRunner().invoke(app, ["validate", str(SUITE)])
+    assert result.exit_code == 0, result.output
+    assert "3 task types, 6 models, 6 prompt variants, 720 calls" in result.output
+
+
+def test_without_keys_names_them_and_points_offline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from mre_eval.cli import app
+
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["run", str(SUITE), "--reports", str(tmp_path)])
+    assert result.exit_code == 2
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY",
+                 "suites/routerbench.yaml"):
+        assert name in result.output
+    assert list(tmp_path.iterdir()) == []

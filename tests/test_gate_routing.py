@@ -97,7 +97,8 @@ def test_a_kept_promise_passes_and_judges_only_the_routed_policy(good, tmp_path)
     data = json.loads(output)
     assert code == 0, output
     assert data["chosen_by"]["qa"] == "routing policy routing.json"
-    assert {c["subject"] for c in data["checks"]} == {"routing.json"}
+    assert {c["subject"] for c in data["checks"]
+            if c["task_type"] == "qa"} == {"routing.json"}
     cost = _checks(output)["routing cost promise"]["numbers"]["per_request_usd"]
     # 342 of 400 examples are long (routed to big at $0.001), 58 short ($0.0001)
     assert cost == pytest.approx((342 * 0.001 + 58 * 0.0001) / 400)
@@ -147,6 +148,24 @@ def test_a_routing_file_for_something_else_exits_2(good, tmp_path, kwargs,
     code, output = _gate(good, "--routing", routing_file(tmp_path, **kwargs))
     assert code == 2
     assert message in output
+
+
+def test_config_and_routing_for_the_same_task_type_exit_2(good, tmp_path):
+    code, output = _gate(good, "--routing", routing_file(tmp_path), "--config",
+                         "qa=big")
+    assert code == 2
+    assert "named by --config and routed by routing.json" in output
+
+
+def test_the_replay_covers_only_examples_the_run_measured(tmp_path):
+    from mre_eval.results import read_results, write_results
+
+    run = two_model_run(tmp_path / "run")
+    results = read_results(run)
+    kept = results["example_id"].isin([f"qa-{i}" for i in range(100)])
+    write_results(results[kept].reset_index(drop=True), run / "results.parquet")
+    _, output = _gate(run, "--routing", routing_file(tmp_path), "--json")
+    assert _checks(output)["quality"]["numbers"]["n"] == 100
 
 
 def test_a_malformed_routing_file_exits_2_with_its_line(good, tmp_path):

@@ -77,7 +77,11 @@ def replay(routing: Routing, run: RunData, task_type: str) -> Replay:
         DataError: the run has no examples table.
     """
     examples = run.examples()
-    examples = examples[examples["task_type"].astype(str) == task_type]
+    # only the examples the run has results for (a run may use --limit)
+    measured = run.results.loc[run.results["task_type"].astype(str) == task_type,
+                               "example_id"].astype(str)
+    examples = examples[(examples["task_type"].astype(str) == task_type)
+                        & examples["example_id"].astype(str).isin(set(measured))]
     chosen = []
     for example_id, text in zip(examples["example_id"].astype(str),
                                 examples["input"].fillna("").astype(str)):

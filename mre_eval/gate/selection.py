@@ -68,10 +68,18 @@ def select_subjects(run: RunData, configs: list[ConfigSpec],
     """The subjects to judge and, per task type, how they were chosen.
 
     Raises:
-        ConfigError: a ``--config`` matches no rows of a task type it names.
+        ConfigError: a ``--config`` matches no rows of a task type it names,
+            or names a task type the routing file also routes.
     """
     from mre_eval.gate.routing import replay
 
+    routed = set(routing.task_types) if routing is not None else set()
+    clash = sorted({c.task_type for c in configs} & routed)
+    if clash:
+        raise ConfigError(
+            f"task types {clash} are named by --config and routed by "
+            f"{routing.path.name}: judge each task type one way; drop the "
+            "--config or the task type's entry")
     subjects: list[Subject] = []
     chosen_by: dict[str, str] = {}
     for task in run.task_types:

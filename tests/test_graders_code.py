@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +122,18 @@ def test_secrets_do_not_reach_the_child(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_guard_is_named_in_the_detail() -> None:
     grade = _grade("x = 1", ["assert x == 1"])
+    assert network_guard() in ("namespace+socket", "socket")
     assert grade.detail.endswith(f"(network guard: {network_guard()})")
-    expected = "namespace+socket" if os.geteuid() == 0 else network_guard()
-    assert network_guard() == expected
+
+
+@pytest.mark.skipif(network_guard() != "namespace+socket",
+                    reason="this machine cannot make network namespaces")
+def test_namespace_has_no_interfaces_but_loopback() -> None:
+    # /proc/net/dev lists the interfaces of the reader's network namespace
+    code = ("lines = open('/proc/net/dev').read().splitlines()[2:]\n"
+            "interfaces = sorted(line.split(':')[0].strip() for line in lines)\n")
+    grade = _grade(code, ["assert interfaces == ['lo'], interfaces"])
+    assert grade.score == 1.0, grade.detail
 
 
 @pytest.mark.parametrize(("response", "code"), [

@@ -64,6 +64,9 @@ def test_the_report_loads_no_remote_resource(html):
     assert remote == []
     assert "link" not in parser.tags
     assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", html)
+    # the only URLs left are the SVG and XLink namespace names
+    assert set(re.findall(r"https?://[^\"'<> ]+", html)) == {
+        "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
 def test_unpriced_calls_show_as_unpriced_never_zero(html):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ FRONTIER = "#d62728"
 POINT = "#1f77b4"
 ROUTED = "#2ca02c"
 THRESHOLD = "#7f7f7f"
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 
 
 def new_figure(width: float, height: float, left: float = 0.8) -> Figure:
@@ -39,11 +41,16 @@ def new_figure(width: float, height: float, left: float = 0.8) -> Figure:
 
 
 def to_svg(figure: Figure) -> str:
-    """The figure as an ``<svg>`` element, without the XML prologue."""
+    """The figure as an ``<svg>`` element, without prologue or metadata.
+
+    The metadata block only names its vocabularies by URL; dropping it leaves
+    the SVG and XLink namespace names as the only URLs (names, never loaded).
+    """
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    return _METADATA.sub("", text, count=1)
 
 
 def cost_quality(view: TaskView) -> str:

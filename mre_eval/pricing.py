@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 
 PER_MILLION = 1_000_000
 
+# providers whose models run on the user's own hardware, where a zero price in
+# litellm's map is a real price rather than a missing one
+SELF_HOSTED_PROVIDERS = frozenset({
+    "ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm", "vllm",
+    "xinference", "triton", "oobabooga", "petals", "lemonade"})
+
 CostSource = Literal["recorded", "provider", "override", "price_map"]
 
 
@@ -110,6 +116,11 @@ def map_prices(model: str) -> Prices | None:
     input_cost = info.get("input_cost_per_token")
     output_cost = info.get("output_cost_per_token")
     if input_cost is None or output_cost is None:
+        return None
+    if input_cost == 0 and output_cost == 0 and (
+            info.get("litellm_provider") not in SELF_HOSTED_PROVIDERS):
+        # the map lists some paid models with zero prices: a gap, not a gift
+        log.debug("litellm's map prices %s at zero; treating it as unpriced", model)
         return None
     cached = info.get("cache_read_input_token_cost")
     reasoning = info.get("output_cost_per_reasoning_token")

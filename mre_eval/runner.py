@@ -135,6 +135,7 @@ def _live_provider(suite: Suite, settings: RunSettings) -> Provider:
     from mre_eval.retry import RetryPolicy
 
     missing = missing_credentials(suite.models)
+    missing.update(_grader_credentials(suite))
     if missing:
         lines = "; ".join(f"{m} needs {', '.join(v)}" for m, v in missing.items())
         raise ConfigError(
@@ -148,6 +149,21 @@ def _live_provider(suite: Suite, settings: RunSettings) -> Provider:
             "Set params.max_tokens and a price for them, or run without a cap")
     cache = ResponseCache(settings.cache_path) if settings.cache_path else None
     return LiveProvider(suite.run.timeout_s, RetryPolicy(suite.run.retries), cache)
+
+
+def _grader_credentials(suite: Suite) -> dict[str, list[str]]:
+    """Environment variables graders (an LLM judge) need, by grader."""
+    import os
+
+    from mre_eval.graders import make_grader
+
+    missing = {}
+    for task in suite.task_types:
+        grader = make_grader(task.grader, suite.base_dir)
+        unset = [name for name in grader.required_env() if not os.environ.get(name)]
+        if unset:
+            missing[f"the {task.name} grader"] = unset
+    return missing
 
 
 def _cap(suite: Suite, settings: RunSettings) -> float | None:

@@ -252,7 +252,7 @@ def _check_graders(suite: schema.Suite, positions: dict[_Path, Position],
 
     for index, task in enumerate(suite.task_types):
         try:
-            make_grader(task.grader)
+            make_grader(task.grader, suite.base_dir)
         except ConfigError as exc:
             raise _fail(str(exc), path, positions,
                         ("task_types", index, "grader")) from None

@@ -59,3 +59,15 @@ def test_token_counts() -> None:
     one = count_tokens("gpt-4o", messages=[{"role": "user", "content": "hi"}])
     two = count_tokens("gpt-4o", messages=[{"role": "user", "content": "hi there"}])
     assert 0 < one < two
+
+
+def test_zero_price_of_a_hosted_model_is_a_gap_not_free() -> None:
+    # litellm's pinned map lists claude-opus-4-1 at $0 in and out
+    assert map_prices("claude-opus-4-1") is None
+    assert price_call("claude-opus-4-1", Usage(1000, 100)).usd is None
+
+
+def test_zero_price_of_a_self_hosted_model_is_real() -> None:
+    prices = map_prices("ollama/llama3")
+    assert prices is not None and prices.input_per_million == 0
+    assert price_call("ollama/llama3", Usage(1000, 100)).usd == 0

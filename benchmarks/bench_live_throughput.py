@@ -8,7 +8,9 @@ The OpenAI-compatible stub from ``tests/openai_stub.py`` serves in a separate
 process, so it does not share the client's interpreter lock.  Each round makes
 ``--calls`` calls in each mode, modes interleaved so that load from elsewhere
 on the machine falls on all of them alike; the median of the rounds is
-reported, with each mode's ratio to raw ``litellm.acompletion``.
+reported, with each mode's ratio to raw ``litellm.acompletion``: calls per
+second of wall time, and the client's CPU time per call, which other work on a
+busy machine disturbs far less.
 
 Modes:
     raw       ``litellm.acompletion`` under an ``asyncio.Semaphore``.
@@ -58,7 +60,10 @@ async def gather_bounded(calls: int, concurrency: int,
     await asyncio.gather(*(bounded(i) for i in range(calls)))
 
 
-def raw_mode(api_base: str, calls: int, concurrency: int, offset: int) -> float:
+Rate = tuple[float, float]  # calls per wall second, client CPU ms per call
+
+
+def raw_mode(api_base: str, calls: int, concurrency: int, offset: int) -> Rate:
     from mre_eval.llm import litellm_module
 
     litellm = litellm_module()
@@ -72,7 +77,7 @@ def raw_mode(api_base: str, calls: int, concurrency: int, offset: int) -> float:
 
 
 def provider_mode(api_base: str, calls: int, concurrency: int, offset: int,
-                  cache_path: Path | None = None) -> float:
+                  cache_path: Path | None = None) -> Rate:
     from mre_eval.cache import ResponseCache
     from mre_eval.providers.base import CallRequest
     from mre_eval.providers.live import LiveProvider
@@ -98,19 +103,19 @@ def provider_mode(api_base: str, calls: int, concurrency: int, offset: int,
 
 
 def runner_mode(api_base: str, calls: int, concurrency: int, offset: int,
-                work: Path) -> float:
+                work: Path) -> Rate:
     from mre_eval.runner import RunSettings, run_suite
 
     suite = write_suite(work / f"suite-{offset}", api_base, calls, concurrency,
                         offset)
     settings = RunSettings(reports=work / "reports", cache_path=None)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = run_suite(suite, settings)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if report.tally.errors or report.tally.calls != calls:
         raise RuntimeError(f"runner made {report.tally.calls} calls with "
                            f"{report.tally.errors} errors")
-    return calls / elapsed
+    return calls / elapsed, cpu * 1000 / calls
 
 
 def write_suite(folder: Path, api_base: str, calls: int, concurrency: int,
@@ -134,10 +139,11 @@ def write_suite(folder: Path, api_base: str, calls: int, concurrency: int,
     return folder / "suite.yaml"
 
 
-def _timed(make: Callable[[], Awaitable[None]], calls: int) -> float:
-    start = time.perf_counter()
+def _timed(make: Callable[[], Awaitable[None]], calls: int) -> Rate:
+    start, cpu = time.perf_counter(), time.process_time()
     asyncio.run(make())
-    return calls / (time.perf_counter() - start)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return calls / elapsed, cpu * 1000 / calls
 
 
 def runner_available() -> bool:
@@ -156,7 +162,7 @@ def main() -> None:
     args = parser.parse_args()
 
     child, api_base = start_stub()
-    rates: dict[str, list[float]] = {"raw": [], "provider": [], "cached": []}
+    rates: dict[str, list[Rate]] = {"raw": [], "provider": [], "cached": []}
     if runner_available():
         rates["runner"] = []
     try:
@@ -174,21 +180,24 @@ def main() -> None:
                     rates["runner"].append(
                         runner_mode(api_base, n, c, offset + 3 * n, work))
                 print(f"round {r + 1}: " + ", ".join(
-                    f"{mode} {values[-1]:.0f}/s" for mode, values in rates.items()),
-                    flush=True)
+                    f"{mode} {v[-1][0]:.0f}/s {v[-1][1]:.1f} cpu-ms"
+                    for mode, v in rates.items()), flush=True)
     finally:
         child.terminate()
         child.wait(timeout=10)
     report(rates, args)
 
 
-def report(rates: dict[str, list[float]], args: argparse.Namespace) -> None:
-    raw = statistics.median(rates["raw"])
+def report(rates: dict[str, list[Rate]], args: argparse.Namespace) -> None:
+    raw_rate = statistics.median(r for r, _ in rates["raw"])
+    raw_cpu = statistics.median(c for _, c in rates["raw"])
     print(f"\n{args.calls} calls x {args.rounds} rounds at concurrency "
-          f"{args.concurrency}, median calls/s:")
+          f"{args.concurrency}, medians (ratio to raw):")
     for mode, values in rates.items():
-        rate = statistics.median(values)
-        print(f"  {mode:<9} {rate:8.1f} calls/s   ratio to raw {rate / raw:.3f}")
+        rate = statistics.median(r for r, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        print(f"  {mode:<9} {rate:7.1f} calls/s ({rate / raw_rate:.3f})   "
+              f"{cpu:6.2f} client CPU ms/call ({cpu / raw_cpu:.3f})")
 
 
 if __name__ == "__main__":

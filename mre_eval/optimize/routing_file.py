@@ -179,9 +179,7 @@ def _decision(task: TaskResult) -> dict[str, Any]:
                              for m in task.learned.cascade.members)
         alternatives.append(_alternative(f"learned: {labels}", task.learned))
     return {"chosen": task.chosen.kind, "reason": task.reason,
-            "alternatives": alternatives,
-            "learned_cascades_screened": task.considered,
-            "notes": task.notes}
+            "alternatives": alternatives, "search": task.record}
 
 
 def _alternative(name: str, choice: Any) -> dict[str, Any]:

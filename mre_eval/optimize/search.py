@@ -7,8 +7,9 @@
 2. Learned: cascades over two to four frontier configurations with one
    shared cut-off on predicted quality, tried on the cross-fitted
    (out-of-fold) predictions.  Their quality is the observed outcome of the
-   configuration each request was sent to, never a prediction.  The cheapest
-   cascade that meets the threshold is the learned candidate.
+   configuration each request was sent to, never a prediction, and the
+   promise is measured on folds whose outcomes did not choose the cascade
+   (see :mod:`.selection`).
 3. The learned candidate ships only when it meets the threshold and its
    per-request cost is below the static policy's with 95% confidence (paired
    over the same requests); otherwise static ships, and the decision record
@@ -17,23 +18,19 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from mre_eval.optimize.candidates import TaskData
-from mre_eval.optimize.classifier import TaskClassifier, cross_fit
+from mre_eval.optimize.classifier import TaskClassifier, cross_fit, fold_of
 from mre_eval.optimize.frontier import ConfigStats, config_stats, most_capable
-from mre_eval.optimize.policy import (Cascade, Outcome, cost_upper_gap, fast_low,
-                                      measure, meets)
+from mre_eval.optimize.policy import Cascade, Outcome, cost_upper_gap, measure, meets
+from mre_eval.optimize.selection import screen, select
 
 log = logging.getLogger(__name__)
-
-MAX_MEMBERS = 4      # configurations in one cascade
-CUTOFF_LEVELS = 41   # quantiles of the predictions tried as cut-offs
-EXACT_CHECKS = 25    # cheapest fast-screened cascades re-checked exactly
 
 
 @dataclass
@@ -60,8 +57,7 @@ class TaskResult:
     classifier: TaskClassifier | None
     reason: str
     unmet: str | None = None
-    considered: int = 0
-    notes: list[str] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 def search_task(data: TaskData, featurizer: object, folds: int,
@@ -71,14 +67,14 @@ def search_task(data: TaskData, featurizer: object, folds: int,
     stats = config_stats(data)
     capable = most_capable(stats)
     static, unmet = _static(data, stats, capable)
-    learned, classifier, considered, notes = _learned(data, stats, featurizer,
-                                                      folds, seed)
+    learned, classifier, record = _learned(data, stats, featurizer, folds, seed,
+                                           static.cascade.members[0])
     chosen, reason = _decide(static, learned, unmet)
     if chosen.kind != "learned":
         classifier = None
     log.info("task type %r: %s policy, %s", spec.name, chosen.kind, reason)
     return TaskResult(data, stats, chosen, static, learned, capable,
-                      _oracle(data), classifier, reason, unmet, considered, notes)
+                      _oracle(data), classifier, reason, unmet, record)
 
 
 def _static(data: TaskData, stats: list[ConfigStats],
@@ -101,59 +97,30 @@ def _static(data: TaskData, stats: list[ConfigStats],
 
 
 def _learned(data: TaskData, stats: list[ConfigStats], featurizer: object,
-             folds: int, seed: int
-             ) -> tuple[Choice | None, TaskClassifier | None, int, list[str]]:
+             folds: int, seed: int, static_index: int
+             ) -> tuple[Choice | None, TaskClassifier | None, dict[str, Any]]:
     front = sorted((s for s in stats if s.on_frontier), key=lambda s: s.cost)
     if len(front) < 2:
-        return None, None, 0, ["one configuration is on the frontier: "
-                               "there is nothing to route between"]
+        return None, None, {"note": "one configuration is on the frontier: there "
+                                    "is nothing to route between"}
     index = [s.index for s in front]
     try:
         oof, classifier = cross_fit(data.texts, data.quality[:, index], featurizer,
                                     folds, seed)
     except ValueError as exc:
-        return None, None, 0, [f"the classifier could not be fitted: {exc}"]
+        return None, None, {"note": f"the classifier could not be fitted: {exc}"}
     classifier.labels = [data.configs[i].label for i in index]
     predicted = np.zeros_like(data.quality)
     predicted[:, index] = oof
-    screened, considered = _screen(data, predicted, index)
-    return _first_exact(data, predicted, screened), classifier, considered, []
-
-
-def _screen(data: TaskData, predicted: np.ndarray,
-            index: list[int]) -> tuple[list[tuple[float, Cascade]], int]:
-    spec, n = data.spec, len(data.example_ids)
-    rows = np.arange(n)
-    found, considered = [], 0
-    for size in range(2, min(MAX_MEMBERS, len(index)) + 1):
-        for members in itertools.combinations(index, size):
-            for cut in _cutoffs(predicted[:, list(members[:-1])]):
-                cascade = Cascade(members, (cut,) * (size - 1))
-                picked = cascade.configs(predicted)
-                q = data.quality[rows, picked]
-                considered += 1
-                value = (fast_low(q.sum(), (q * q).sum(), n, data.binary)
-                         if spec.gate_on == "lower_bound" else q.mean())
-                if value >= spec.threshold:
-                    found.append((float(data.cost[rows, picked].mean()), cascade))
-    found.sort(key=lambda item: (item[0], item[1].members, item[1].cutoffs))
-    return found, considered
-
-
-def _cutoffs(predicted: np.ndarray) -> np.ndarray:
-    levels = np.quantile(predicted, np.linspace(0, 1, CUTOFF_LEVELS))
-    return np.unique(np.round(levels, 12))
-
-
-def _first_exact(data: TaskData, predicted: np.ndarray,
-                 screened: list[tuple[float, Cascade]]) -> Choice | None:
-    spec = data.spec
-    for _, cascade in screened[:EXACT_CHECKS]:
-        outcome = measure(cascade.configs(predicted), data.quality, data.cost,
-                          cascade.members, data.binary)
-        if meets(outcome.quality, spec.threshold, spec.gate_on):
-            return Choice("learned", cascade, outcome, True)
-    return None
+    fold_ids = np.array([fold_of(t, folds, seed) for t in data.texts])
+    found = screen(data, predicted, index, fold_ids, folds)
+    chosen = select(data, predicted, found, fold_ids, static_index)
+    record: dict[str, Any] = {"candidates_screened": len(found.cascades)}
+    if chosen is None:
+        return None, classifier, record
+    record["margin"] = chosen.margin
+    return (Choice("learned", chosen.cascade, chosen.outcome, True), classifier,
+            record)
 
 
 def _decide(static: Choice, learned: Choice | None,

@@ -175,6 +175,8 @@ class Execution:
         tally = self.tally
         tally.cache_hits += outcome.cache_hit
         tally.errors += row["error"] is not None
+        # an LLM judge is called on every run, cached response or not
+        tally.spent_usd += row["grader_cost_usd"] or 0.0
         if self.live and not outcome.cache_hit:
             tally.calls += 1
             if outcome.cost.usd is not None:

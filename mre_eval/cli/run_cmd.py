@@ -144,9 +144,11 @@ def _footer(meta: dict[str, Any], totals: dict[str, Any], run_dir: Path) -> str:
     lines = [f"run {run_dir.name}: {meta.get('status')}; {totals['rows']} rows, "
              f"{totals['errors']} errors, results in {run_dir}/"]
     if meta.get("mode") == "recorded":
-        lines.append("replayed recorded outcomes: no calls made, $0.00 spent; "
-                     "costs shown are the recorded costs of those calls")
-    elif meta.get("calls") == 0 and meta.get("cache_hits"):
+        lines.append(f"replayed recorded outcomes: no calls made, "
+                     f"{view.usd(meta.get('spent_usd'))} spent; costs shown are the "
+                     "recorded costs of those calls")
+    elif (meta.get("calls") == 0 and meta.get("cache_hits")
+          and not meta.get("spent_usd")):
         lines.append(f"every call came from the cache: 0 calls, $0.00 spent "
                      f"({meta['cache_hits']} cache hits)")
     else:

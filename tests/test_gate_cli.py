@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mre_eval.cli import app
+from mre_eval.console import usd
 from test_gate_builders import Config, RunSpec, build_run, standard, suite_dict
 
 BUDGET = {"per_request_usd": 0.002, "monthly_usd": 100, "requests_per_day": 1000}
@@ -93,8 +94,7 @@ def test_cost_over_the_budget_fails_per_request_and_monthly(runs):
     assert code == 1
     assert failed == {("qa", "cost per request")}
     monthly = next(c for c in data["checks"] if c["check"] == "monthly cost")
-    assert monthly["numbers"]["per_request_usd"] == pytest.approx(
-        0.003 * 1000 * 365.25 / 12)
+    assert monthly["numbers"]["usd"] == pytest.approx(0.003 * 1000 * 365.25 / 12)
 
 
 def test_unpriced_calls_cannot_pass_a_budget(runs):
@@ -103,6 +103,16 @@ def test_unpriced_calls_cannot_pass_a_budget(runs):
               if c["status"] == "fail"}
     assert code == 1
     assert "unpriced" in failed["cost per request"]["measured"]
+
+
+def test_a_cost_that_became_unknown_fails_against_the_baseline(runs):
+    code, output = _gate(runs["unpriced"], "--baseline", runs["two_models"],
+                         "--config", "big", "--json")
+    check = next(c for c in json.loads(output)["checks"]
+                 if c["check"] == "cost vs baseline")
+    assert (code, check["status"]) == (1, "fail")
+    assert check["measured"] == (f"{usd(0.001)} -> unpriced: some calls now "
+                                 "have no price")
 
 
 def test_too_many_failed_calls_fail(runs):

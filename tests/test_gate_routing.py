@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 import mre_eval
 from mre_eval.cli import app
+from mre_eval.console import usd
 from test_gate_builders import Config, RunSpec, build_run, suite_dict
 
 runner = CliRunner()
@@ -118,7 +119,7 @@ def test_a_broken_cost_promise_fails(good, tmp_path):
     code, output = _gate(good, "--routing", path, "--json")
     check = _checks(output)["routing cost promise"]
     assert (code, check["status"]) == (1, "fail")
-    assert "promised $0.0005" in check["limit"]
+    assert f"promised {usd(0.0005)}" in check["limit"]
 
 
 def test_an_unpriced_promise_skips_the_cost_promise(good, tmp_path):

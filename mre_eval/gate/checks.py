@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mre_eval.console import pct, usd
 from mre_eval.gate import measure
+from mre_eval.gate.compare import cost_change
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,39 +134,51 @@ def promise_checks(subject: Subject, task: TaskType,
     return checks
 
 
-def regression_checks(subject: Subject, comparison: Comparison | None,
-                      cost_change: float | None, max_drop: float, alpha: float,
-                      max_cost_increase: float) -> list[Check]:
-    """Quality and cost per request against the baseline's same subject."""
+def quality_regression_check(subject: Subject, comparison: Comparison | None,
+                             max_drop: float, alpha: float) -> Check:
+    """Quality against the baseline's same subject: no significant excess drop."""
     if comparison is None:
-        return [_skip(subject, "quality vs baseline",
-                      "the baseline did not serve this subject")]
+        return _skip(subject, "quality vs baseline",
+                     "the baseline did not serve this subject")
     c = comparison
     # fails only when the drop exceeds the tolerance beyond noise
     ok = not (c.drop > max_drop and c.p_value < alpha)
     measured = (f"{c.baseline:.3f} -> {c.current:.3f} (drop {c.drop:+.3f}), "
                 f"{c.test} p={c.p_value:.4f}, {c.paired} paired examples")
-    quality = _check(subject, "quality vs baseline", ok, measured,
-                     f"drop <= {max_drop:.3f}, or p >= {alpha:g} that it "
-                     "exceeds it",
-                     {"baseline": c.baseline, "current": c.current,
-                      "drop": c.drop, "p_value": c.p_value, "test": c.test,
-                      "paired": c.paired, "n_baseline": c.n_baseline,
-                      "n_current": c.n_current})
-    limit = f"increase <= {pct(max_cost_increase, 0)}"
-    if cost_change is None:
-        return [quality, _skip(subject, "cost vs baseline",
-                               "cost unknown (unpriced) in a run")]
-    cost = _check(subject, "cost vs baseline", cost_change <= max_cost_increase,
-                  f"cost per request {cost_change:+.1%}", limit,
-                  {"change": cost_change})
-    return [quality, cost]
+    return _check(subject, "quality vs baseline", ok, measured,
+                  f"drop <= {max_drop:.3f}, or p >= {alpha:g} that it exceeds it",
+                  {"baseline": c.baseline, "current": c.current,
+                   "drop": c.drop, "p_value": c.p_value, "test": c.test,
+                   "paired": c.paired, "n_baseline": c.n_baseline,
+                   "n_current": c.n_current})
+
+
+def cost_regression_check(subject: Subject, before: float | None,
+                          now: float | None, max_increase: float) -> Check:
+    """Cost per request against the baseline's, on the same examples.
+
+    ``None`` is a cost with unpriced calls.  A cost that became unknown fails:
+    nobody can tell whether it rose.
+    """
+    name, limit = "cost vs baseline", f"increase <= {pct(max_increase, 0)}"
+    numbers = {"baseline_usd": before, "current_usd": now}
+    if before is None:
+        return _skip(subject, name, "the baseline's cost is unknown (unpriced)")
+    if now is None:
+        return _check(subject, name, False,
+                      f"{usd(before)} -> unpriced: some calls now have no price",
+                      limit, numbers)
+    change = cost_change(before, now)
+    return _check(subject, name, change <= max_increase,
+                  f"{usd(before)} -> {usd(now)} per request ({change:+.1%})",
+                  limit, {**numbers, "change": change})
 
 
 def _cost_check(subject: Subject, name: str, cost: measure.CostFigure,
                 value: float | None, limit: float,
                 limit_text: str | None = None) -> Check:
-    numbers = {"per_request_usd": value, "limit_usd": limit,
+    numbers = {"usd": value, "limit_usd": limit,
+               "per_request_usd": cost.per_request,
                "priced_calls": cost.priced, "unpriced_calls": cost.unpriced}
     limit_text = limit_text or f"<= {usd(limit)}"
     if not cost.complete:

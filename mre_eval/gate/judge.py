@@ -11,7 +11,7 @@ from mre_eval.errors import ConfigError
 from mre_eval.gate import checks as checks_mod
 from mre_eval.gate import measure
 from mre_eval.gate.checks import Check, Subject
-from mre_eval.gate.compare import compare_quality, cost_change
+from mre_eval.gate.compare import compare_quality
 from mre_eval.gate.inputs import RunData, check_same_suite, load_run
 from mre_eval.gate.selection import (configuration_rows, parse_config,
                                      select_subjects)
@@ -155,19 +155,19 @@ def _regression(subject: Subject, on: measure.QualityOn, baseline: RunData,
                 options: GateOptions) -> list[Check]:
     base_rows = _baseline_rows(subject, baseline)
     if base_rows.empty:
-        return checks_mod.regression_checks(subject, None, None, 0, 0, 0)
+        return [checks_mod.quality_regression_check(subject, None, 0, 0)]
     current = measure.example_quality(subject.rows, on)
     before = measure.example_quality(base_rows, on)
-    comparison = compare_quality(before, current, on,
-                                 options.max_quality_drop)
+    comparison = compare_quality(before, current, on, options.max_quality_drop)
 
+    # cost on the examples both runs measured: prompts differ in length
     shared = set(current.index) & set(before.index)
-    cur_rows, base_rows = _on_examples(subject.rows, shared), _on_examples(
-        base_rows, shared)
-    change = cost_change(_complete_cost(base_rows), _complete_cost(cur_rows))
-    return checks_mod.regression_checks(
-        subject, comparison, change, options.max_quality_drop, options.alpha,
-        options.max_cost_increase)
+    cost_before = _complete_cost(_on_examples(base_rows, shared))
+    cost_now = _complete_cost(_on_examples(subject.rows, shared))
+    return [checks_mod.quality_regression_check(
+                subject, comparison, options.max_quality_drop, options.alpha),
+            checks_mod.cost_regression_check(subject, cost_before, cost_now,
+                                             options.max_cost_increase)]
 
 
 def _baseline_rows(subject: Subject, baseline: RunData) -> pd.DataFrame:

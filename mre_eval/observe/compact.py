@@ -4,6 +4,8 @@
 ``logs/day=2026-11-30/data_0.parquet`` and so on: columnar, compressed, and
 read by ``mre-eval costs logs/`` without parsing JSON again.  Malformed lines
 are reported as the cost report reports them, and left out of the parquet.
+Calls logged without a cost are priced from litellm's map as they are
+written, so the parquet keeps the prices of the day it was compacted.
 Compacting the same log twice into one folder would count its calls twice, so
 a folder that already holds parquet is refused unless ``append`` is asked.
 """
@@ -18,6 +20,7 @@ from mre_eval.errors import ConfigError
 from mre_eval.observe import ingest
 from mre_eval.observe.costs import open_db
 from mre_eval.observe.ingest import Problems
+from mre_eval.observe.prices import create_priced_view
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,12 @@ def compact(paths: list[Path], out: Path, *, fmt: str | None = None,
         try:
             ingest.create_table(con)
             problems = ingest.load(con, paths, Path(tmp), fmt=fmt, mapping=mapping)
+            create_priced_view(con)
             rows, days = con.execute(
-                "SELECT count(*), count(DISTINCT CAST(ts AS DATE)) FROM calls"
+                "SELECT count(*), count(DISTINCT CAST(ts AS DATE)) FROM priced_calls"
             ).fetchone()
             con.execute(
-                "COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM calls) "
+                "COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM priced_calls) "
                 f"TO {ingest._quote(out)} (FORMAT parquet, COMPRESSION zstd, "
                 "PARTITION_BY (day), APPEND true, "
                 "FILENAME_PATTERN 'calls_{uuid}')")

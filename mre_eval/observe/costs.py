@@ -1,9 +1,9 @@
 """Where the money went: the cost breakdown of call logs, computed in DuckDB.
 
-Logs are loaded once into an on-disk DuckDB table (memory stays bounded by
-``memory_limit``; DuckDB spills the rest to disk), calls without a cost are
-priced from litellm's map where possible, and each breakdown is one grouped
-query.  Money follows the project rule: ``cost_usd`` sums priced calls only,
+JSON lines are loaded once into an on-disk DuckDB table (memory stays bounded
+by ``memory_limit``; DuckDB spills the rest to disk) and parquet is read where
+it lies.  Calls without a cost are priced from litellm's map as they are read,
+and all four breakdowns come from one grouped query.  Money follows the project rule: ``cost_usd`` sums priced calls only,
 and every group says how many of its calls are unpriced.
 """
 
@@ -18,16 +18,16 @@ from typing import Any, Literal
 
 from mre_eval.errors import ConfigError
 from mre_eval.observe import complexity, ingest
-from mre_eval.observe.drivers import explain_features, feature_drivers, movers
+from mre_eval.observe.drivers import (DIMENSIONS, explain_features, feature_drivers,
+                                     movers)
 from mre_eval.observe.ingest import Problems
-from mre_eval.observe.prices import fill_missing_costs
-from mre_eval.observe.queries import METRICS_SQL, breakdown, one, rows
+from mre_eval.observe.prices import create_priced_view
+from mre_eval.observe.queries import METRICS_SQL, breakdowns, rows
 
 log = logging.getLogger(__name__)
 
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
-DIMENSIONS = ("feature", "model", "user_tier", "complexity")
 BASE_COLUMNS = ["ts", "feature", "user_tier", "model", "input_tokens",
                 "output_tokens", "cached_tokens", "reasoning_tokens", "cost_usd",
                 "cost_source", "latency_s", "status"]
@@ -129,15 +129,13 @@ def _report(con: Any, paths: list[Path], workdir: Path, fmt: str | None,
     ingest.create_table(con, {c: ingest.RECORD_COLUMNS[c] for c in columns})
     problems = ingest.load(con, paths, workdir, fmt=fmt, mapping=mapping,
                            columns=columns)
-    fill_missing_costs(con)
+    create_priced_view(con)
     source = _scoped_view(con, routing, since, until)
 
-    report = CostReport(
-        totals=one(con, f"SELECT {METRICS_SQL}, min(ts) AS first_call, "
-                         f"max(ts) AS last_call FROM scoped"),
-        breakdowns={d: breakdown(con, d) for d in DIMENSIONS},
-        drivers=feature_drivers(con), complexity_source=source,
-        problems=problems, period=by)
+    totals, found = breakdowns(con, DIMENSIONS)
+    report = CostReport(totals=totals, breakdowns=found,
+                        drivers=feature_drivers(con, found["feature"]),
+                        complexity_source=source, problems=problems, period=by)
     if by is not None:
         report.periods = rows(con, f"SELECT date_trunc('{by}', ts) AS period, "
                                    f"{METRICS_SQL}, min(ts) AS first_call, "
@@ -158,13 +156,13 @@ def _scoped_view(con: Any, routing: Path | None, since: datetime | None,
         where.append(f"ts < '{_naive_utc(until)}'")
     if routing is None:
         con.execute(f"CREATE VIEW scoped AS SELECT *, "
-                    f"{complexity.length_bucket_sql()} AS complexity FROM calls "
+                    f"{complexity.length_bucket_sql()} AS complexity FROM priced_calls "
                     f"WHERE {' AND '.join(where)}")
         return "input-token length buckets"
-    complexity.classify_with_router(con, routing)
+    complexity.classify_with_router(con, routing, "raw_calls")
     con.execute(
         "CREATE VIEW scoped AS SELECT c.*, coalesce(t.tier, "
-        f"'{complexity.NO_TEXT}') AS complexity FROM calls c LEFT JOIN tiers t "
+        f"'{complexity.NO_TEXT}') AS complexity FROM priced_calls c LEFT JOIN tiers t "
         "ON c.feature IS NOT DISTINCT FROM t.feature "
         "AND c.request_text = t.request_text "
         f"WHERE {' AND '.join('c.' + w if w != 'TRUE' else w for w in where)}")

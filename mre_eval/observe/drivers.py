@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from mre_eval.errors import ConfigError
-from mre_eval.observe.queries import NONE_LABEL, breakdown, model_mix, one, rows
+from mre_eval.observe.queries import (NONE_LABEL, grouped_dimension, model_mix,
+                                      one, rows)
+
+DIMENSIONS = ("feature", "model", "user_tier", "complexity")
 
 # Over priced calls only, so that cost = calls x tokens/call x price/token.
 PRICED_SQL = """
@@ -30,11 +33,17 @@ PRICED_SQL = """
 """
 
 
-def feature_drivers(con: Any) -> list[dict[str, Any]]:
-    """Each feature's cost per request beside what drives it, costliest first."""
+def feature_drivers(con: Any, by_feature: list[dict[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """Each feature's cost per request beside what drives it, costliest first.
+
+    Args:
+        con: the connection holding the ``scoped`` view.
+        by_feature: the feature breakdown (see ``queries.breakdowns``).
+    """
     mix = model_mix(con)
     drivers = []
-    for row in breakdown(con, "feature"):
+    for row in by_feature:
         drivers.append({
             "feature": row["key"], "calls": row["calls"],
             "cost_usd": row["cost_usd"], "cost_share": row["cost_share"],
@@ -77,17 +86,21 @@ def movers(con: Any, period: str) -> list[dict[str, Any]]:
     if len(found) < 2:
         return []
     after, before = found
-    changes = []
-    for dimension in ("feature", "model", "user_tier", "complexity"):
-        sql = (f"SELECT coalesce({dimension}, '{NONE_LABEL}') AS key, "
-               f"date_trunc('{period}', ts) = ? AS is_after, count(*) AS calls, "
-               "count(cost_usd) AS priced, sum(cost_usd) AS cost FROM scoped "
-               f"WHERE date_trunc('{period}', ts) IN (?, ?) GROUP BY ALL")
-        table: dict[str, dict[bool, dict[str, Any]]] = {}
-        for row in rows(con, sql, [after, before, after]):
-            table.setdefault(row["key"], {})[row["is_after"]] = row
-        changes += [_change(dimension, key, sides.get(False), sides.get(True))
-                    for key, sides in table.items()]
+    dimensions = DIMENSIONS
+    sets = ", ".join(f"({d}, is_after)" for d in dimensions)
+    table: dict[tuple[str, str], dict[bool, dict[str, Any]]] = {}
+    for row in rows(con, f"""
+            SELECT GROUPING({', '.join(dimensions)}) AS g, {', '.join(dimensions)},
+                   is_after, count(*) AS calls, count(cost_usd) AS priced,
+                   sum(cost_usd) AS cost
+            FROM (SELECT *, date_trunc('{period}', ts) = ? AS is_after FROM scoped
+                  WHERE date_trunc('{period}', ts) IN (?, ?))
+            GROUP BY GROUPING SETS ({sets})""", [after, before, after]):
+        dimension = grouped_dimension(row["g"], dimensions)
+        key = row[dimension] if row[dimension] is not None else NONE_LABEL
+        table.setdefault((dimension, key), {})[row["is_after"]] = row
+    changes = [_change(dimension, key, sides.get(False), sides.get(True))
+               for (dimension, key), sides in table.items()]
     changes.sort(key=lambda c: -abs(c["delta_usd"] or 0.0))
     for change in changes:
         change.update(period_before=before, period_after=after)

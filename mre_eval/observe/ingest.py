@@ -39,6 +39,7 @@ Format = Literal["records", "parquet", "sqlite", "otel", "csv"]
 FORMATS: tuple[str, ...] = ("records", "parquet", "sqlite", "otel", "csv")
 MAX_LISTED = 20
 TABLE = "calls"
+VIEW = "raw_calls"
 
 
 @dataclass
@@ -72,7 +73,11 @@ def create_table(con: Any, columns: dict[str, str] | None = None) -> None:
 def load(con: Any, paths: list[Path], workdir: Path, *, fmt: str | None = None,
          mapping: dict[str, str] | None = None,
          columns: list[str] | None = None) -> Problems:
-    """Append every log in ``paths`` to the ``calls`` table of ``con``.
+    """Read every log in ``paths`` into the ``raw_calls`` view of ``con``.
+
+    JSON lines, SQLite, OpenTelemetry and CSV logs are appended to the
+    ``calls`` table; parquet is not copied but read where it lies.  The view
+    is the union of both.
 
     Args:
         con: a DuckDB connection whose ``calls`` table exists.
@@ -87,19 +92,24 @@ def load(con: Any, paths: list[Path], workdir: Path, *, fmt: str | None = None,
     """
     problems = Problems()
     keep = columns or list(RECORD_COLUMNS)
+    parquet: list[str] = []
     for index, path in enumerate(paths):
         kind = infer_format(path, fmt)
         log.debug("reading %s as %s", path, kind)
         if kind == "records":
             _load_jsonl(con, path, keep, workdir, problems)
         elif kind == "parquet":
-            _insert(con, _parquet_source(path), keep)
+            parquet.append(_parquet_source(path))
         elif kind == "sqlite":
             _load_sqlite(con, path, keep, workdir)
         else:
             converted = workdir / f"converted-{index}.jsonl"
             _convert(kind, path, converted, mapping, problems)
             _load_jsonl(con, converted, keep, workdir, Problems(), strict=True)
+    selects = [f"SELECT {', '.join(keep)} FROM {TABLE}"] + [
+        f"SELECT {', '.join(keep)} FROM {source} "
+        "WHERE ts IS NOT NULL AND model IS NOT NULL" for source in parquet]
+    con.execute(f"CREATE OR REPLACE VIEW {VIEW} AS {' UNION ALL '.join(selects)}")
     return problems
 
 

@@ -2,7 +2,8 @@
 
 Millions of rows cannot each go through :func:`mre_eval.pricing.price_call`
 one by one, so this module reads each model's per-token rates *from*
-``price_call`` (by pricing one token of each kind) and applies them in SQL.
+``price_call`` (by pricing one token of each kind) and applies them in a SQL
+view.
 ``price_call`` is linear in every token count, so the figures are the ones it
 would return row by row; the token rules (cached tokens are part of the input,
 reasoning tokens part of the output, each capped by its total) are the same.
@@ -18,6 +19,9 @@ from typing import Any
 from mre_eval.pricing import Usage, price_call
 
 log = logging.getLogger(__name__)
+
+# cost_source of a call that was looked up in the map and had no price there
+NO_PRICE = "no_price_in_map"
 
 
 @dataclass(frozen=True)
@@ -46,39 +50,47 @@ def unit_rates(model: str) -> UnitRates | None:
         return None
 
 
-def fill_missing_costs(con: Any, table: str = "calls") -> dict[str, int]:
-    """Price rows of ``table`` that have tokens but no cost.
+def create_priced_view(con: Any, source: str = "raw_calls",
+                       view: str = "priced_calls") -> list[str]:
+    """Create ``view``: ``source`` with costs filled in where the map has a price.
+
+    Rows that have tokens but no cost get ``cost_source = 'price_map'``, or
+    :data:`NO_PRICE` when the map has no price for their model (so a compacted
+    log does not look them up again); the figures are computed as the view is
+    read, so nothing is rewritten.
 
     Returns:
-        Rows priced, and rows left unpriced, per model without a price.
+        Models whose calls have tokens, no cost, and no price in the map.
     """
     models = [row[0] for row in con.execute(
-        f"SELECT DISTINCT model FROM {table} WHERE cost_usd IS NULL "
-        "AND input_tokens IS NOT NULL AND output_tokens IS NOT NULL").fetchall()]
+        f"SELECT DISTINCT model FROM {source} WHERE cost_usd IS NULL "
+        "AND input_tokens IS NOT NULL AND output_tokens IS NOT NULL "
+        f"AND cost_source IS DISTINCT FROM '{NO_PRICE}'").fetchall()]
     rates = {m: r for m in models if (r := unit_rates(m)) is not None}
     unpriced = sorted(set(models) - set(rates))
     if unpriced:
         log.info("no price in litellm's map for %s: their calls stay unpriced",
                  ", ".join(unpriced))
-    if not rates:
-        return {}
-    con.execute("CREATE TEMP TABLE unit_rates (model VARCHAR, r_in DOUBLE, "
-                "r_cached DOUBLE, r_out DOUBLE, r_reason DOUBLE)")
-    con.executemany("INSERT INTO unit_rates VALUES (?, ?, ?, ?, ?)",
-                    [(m, r.input, r.cached, r.output, r.reasoning)
-                     for m, r in rates.items()])
-    con.execute(f"UPDATE {table} SET cost_usd = {_cost_sql()}, "
-                "cost_source = 'price_map' FROM unit_rates u "
-                f"WHERE {table}.model = u.model AND cost_usd IS NULL "
-                "AND input_tokens IS NOT NULL AND output_tokens IS NOT NULL")
-    counts = con.execute(f"SELECT model, count(*) FROM {table} WHERE "
-                         "cost_source = 'price_map' GROUP BY model").fetchall()
-    con.execute("DROP TABLE unit_rates")
-    return dict(counts)
+    con.execute("CREATE OR REPLACE TEMP TABLE unit_rates (model VARCHAR, "
+                "r_in DOUBLE, r_cached DOUBLE, r_out DOUBLE, r_reason DOUBLE)")
+    if rates:
+        con.executemany("INSERT INTO unit_rates VALUES (?, ?, ?, ?, ?)",
+                        [(m, r.input, r.cached, r.output, r.reasoning)
+                         for m, r in rates.items()])
+    con.execute(
+        f"CREATE OR REPLACE VIEW {view} AS SELECT c.* REPLACE ("
+        f"coalesce(c.cost_usd, {_cost_sql()}) AS cost_usd, "
+        "CASE WHEN c.cost_usd IS NOT NULL OR c.input_tokens IS NULL "
+        "OR c.output_tokens IS NULL THEN c.cost_source "
+        "WHEN u.model IS NOT NULL THEN 'price_map' "
+        f"ELSE '{NO_PRICE}' END AS cost_source) "
+        f"FROM {source} c LEFT JOIN unit_rates u ON c.model = u.model")
+    return unpriced
 
 
 def _cost_sql() -> str:
-    cached = "LEAST(coalesce(cached_tokens, 0), input_tokens)"
-    reasoning = "LEAST(coalesce(reasoning_tokens, 0), output_tokens)"
-    return (f"(input_tokens - {cached}) * u.r_in + {cached} * u.r_cached + "
-            f"(output_tokens - {reasoning}) * u.r_out + {reasoning} * u.r_reason")
+    cached = "LEAST(coalesce(c.cached_tokens, 0), c.input_tokens)"
+    reasoning = "LEAST(coalesce(c.reasoning_tokens, 0), c.output_tokens)"
+    return (f"(c.input_tokens - {cached}) * u.r_in + {cached} * u.r_cached + "
+            f"(c.output_tokens - {reasoning}) * u.r_out + "
+            f"{reasoning} * u.r_reason")

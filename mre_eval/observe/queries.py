@@ -28,16 +28,51 @@ METRICS_SQL = """
 NONE_LABEL = "(none)"
 
 
-def breakdown(con: Any, dimension: str) -> list[dict[str, Any]]:
-    """Metrics per value of ``dimension``, most expensive first, with cost share."""
-    found = rows(con, f"SELECT coalesce({dimension}, '{NONE_LABEL}') AS key, "
-                      f"{METRICS_SQL} FROM scoped GROUP BY key "
-                      "ORDER BY cost_usd DESC NULLS LAST, calls DESC")
+def breakdowns(con: Any, dimensions: tuple[str, ...]
+               ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The totals and the metrics per value of each dimension, in one scan.
+
+    Returns:
+        The totals (with the first and last call), and per dimension its rows,
+        most expensive first, each with its share of the priced cost.
+    """
+    sets = ", ".join(["()"] + [f"({d})" for d in dimensions])
+    found = rows(con, f"SELECT GROUPING({', '.join(dimensions)}) AS grouping_id, "
+                      f"{', '.join(dimensions)}, {METRICS_SQL}, min(ts) AS first_call, "
+                      f"max(ts) AS last_call FROM scoped GROUP BY GROUPING SETS ({sets})")
+    totals: dict[str, Any] = {}
+    by: dict[str, list[dict[str, Any]]] = {d: [] for d in dimensions}
+    for row in found:
+        dimension = grouped_dimension(row.pop("grouping_id"), dimensions)
+        keys = {d: row.pop(d) for d in dimensions}
+        if dimension is None:
+            totals = row
+            continue
+        del row["first_call"], row["last_call"]
+        by[dimension].append({"key": keys[dimension] or NONE_LABEL, **row})
+    for dimension, group in by.items():
+        group.sort(key=lambda r: (-(r["cost_usd"] or -1.0), -r["calls"], r["key"]))
+        _add_shares(group)
+    return totals, by
+
+
+def grouped_dimension(grouping_id: int, dimensions: tuple[str, ...]) -> str | None:
+    """Which one of ``dimensions`` a GROUPING SETS row is grouped by, if any.
+
+    ``GROUPING(a, b, c)`` sets a bit, first argument highest, for each column
+    *not* grouped; a row grouped by one dimension has exactly one bit clear.
+    """
+    for index, dimension in enumerate(dimensions):
+        if not grouping_id & (1 << (len(dimensions) - 1 - index)):
+            return dimension
+    return None
+
+
+def _add_shares(found: list[dict[str, Any]]) -> None:
     total = sum(r["cost_usd"] or 0.0 for r in found)
     for row in found:
         row["cost_share"] = (row["cost_usd"] / total
                              if total and row["cost_usd"] is not None else None)
-    return found
 
 
 def model_mix(con: Any, top: int = 3) -> dict[str, list[tuple[str, float]]]:

@@ -86,7 +86,7 @@ def sample_requests(paths: list[Path], out: Path, *, n: int = 200, seed: int = 0
                                    columns=COLUMNS)
             with_text, without = con.execute(
                 "SELECT count(request_text), count(*) - count(request_text) "
-                "FROM calls").fetchone()
+                "FROM raw_calls").fetchone()
             if not with_text:
                 raise DataError(
                     "no logged request kept its text, so none can be replayed: "
@@ -105,13 +105,13 @@ def _distinct_requests(con: Any, routing: Path | None) -> None:
         tier = complexity.length_bucket_sql()
         con.execute(f"CREATE TABLE requests AS SELECT any_value(ts) AS ts, feature, "
                     f"any_value(user_tier) AS user_tier, any_value(model) AS model, "
-                    f"request_text, any_value({tier}) AS complexity FROM calls "
+                    f"request_text, any_value({tier}) AS complexity FROM raw_calls "
                     "WHERE request_text IS NOT NULL GROUP BY feature, request_text")
         return
-    complexity.classify_with_router(con, routing)
+    complexity.classify_with_router(con, routing, "raw_calls")
     con.execute("CREATE TABLE requests AS SELECT any_value(c.ts) AS ts, c.feature, "
                 "any_value(c.user_tier) AS user_tier, any_value(c.model) AS model, "
-                "c.request_text, any_value(t.tier) AS complexity FROM calls c "
+                "c.request_text, any_value(t.tier) AS complexity FROM raw_calls c "
                 "JOIN tiers t ON c.feature IS NOT DISTINCT FROM t.feature AND "
                 "c.request_text = t.request_text GROUP BY c.feature, c.request_text")
 

@@ -299,3 +299,14 @@ def test_a_routable_model_passes(model: str) -> None:
 def test_a_live_call_needs_a_timeout() -> None:
     with pytest.raises(ConfigError, match="timeout_s=0"):
         LiveProvider(timeout_s=0, retry=RetryPolicy())
+
+
+def test_an_unusable_cache_does_not_lose_the_answer(openai_stub: StubServer,
+                                                    tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "responses.sqlite")
+    cache.close()  # every read and write now fails
+
+    result = run(provider(cache=cache), ask(spec(openai_stub)))
+
+    assert result.error is None and result.response == "echo: What is 2+2?"
+    assert openai_stub.requests == 1

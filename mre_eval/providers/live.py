@@ -17,6 +17,7 @@ import asyncio
 import logging
 import os
 import re
+import sqlite3
 import time
 from typing import Any
 from urllib.parse import urlparse
@@ -73,7 +74,7 @@ class LiveProvider:
         if self.cache is not None:
             key = ResponseCache.key(model.model, model.api_base, request.messages,
                                     _key_params(request))
-            hit = self.cache.get(key)
+            hit = self._cached(key)
             if hit is not None:
                 return self._repriced(hit, model)
 
@@ -92,9 +93,24 @@ class LiveProvider:
             return CallOutcome(response=None, error=error, attempts=attempts)
 
         outcome.attempts = attempts
-        if self.cache is not None and key is not None:
-            self.cache.put(key, outcome)
+        if key is not None:
+            self._keep(key, outcome)
         return outcome
+
+    def _cached(self, key: str) -> CallOutcome | None:
+        try:
+            return self.cache.get(key) if self.cache is not None else None
+        except sqlite3.Error as exc:
+            log.warning("response cache unreadable, calling instead: %s", exc)
+            return None
+
+    def _keep(self, key: str, outcome: CallOutcome) -> None:
+        # a paid answer is returned even when it cannot be kept
+        try:
+            if self.cache is not None:
+                self.cache.put(key, outcome)
+        except sqlite3.Error as exc:
+            log.warning("response cache could not store a call: %s", exc)
 
     async def _call_once(self, request: CallRequest) -> CallOutcome:
         model = request.model

@@ -74,7 +74,8 @@ def test_sync_call_to_an_unpriced_model_is_unpriced(
     assert row["cost_usd"] is None
 
 
-def test_failed_call_is_logged_as_error(logged, openai_stub: StubServer) -> None:  # noqa: F811
+def test_failed_call_is_logged_as_error(
+        logged, openai_stub: StubServer) -> None:  # noqa: F811
     litellm, writer = logged
     openai_stub.script(Fault(status=400))
     with pytest.raises(Exception, match="(?i)bad ?request|400"):
@@ -86,7 +87,8 @@ def test_failed_call_is_logged_as_error(logged, openai_stub: StubServer) -> None
     assert rows[0]["cost_usd"] is None and rows[0]["error"]
 
 
-def test_a_broken_hook_never_breaks_the_call(openai_stub: StubServer) -> None:  # noqa: F811
+def test_a_broken_hook_never_breaks_the_call(
+        openai_stub: StubServer) -> None:  # noqa: F811
     litellm = litellm_module()
 
     class Exploding(RecordWriter):

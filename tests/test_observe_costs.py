@@ -115,3 +115,41 @@ def test_since_until_keep_one_week(log: Path) -> None:
     report = cost_report([log], since=datetime(2026, 11, 9),
                          until=datetime(2026, 11, 16), threads=1)
     assert report.totals["calls"] == 8
+
+
+class _Decision:
+    def __init__(self, tier: str) -> None:
+        self.tier = tier
+
+
+class _FakeRouter:
+    """Stands in for mre_eval.Router: 'hard' when the text mentions a table."""
+
+    @classmethod
+    def load(cls, path: Path) -> _FakeRouter:
+        return cls()
+
+    def route(self, task_type: str, text: str) -> _Decision:
+        return _Decision("hard" if "table" in text else "easy")
+
+
+def test_complexity_from_a_routing_file(tmp_path: Path, monkeypatch) -> None:
+    import mre_eval
+
+    monkeypatch.setattr(mre_eval, "Router", _FakeRouter, raising=False)
+    routing = tmp_path / "routing.json"
+    routing.write_text("{}")
+    calls = known_calls()
+    calls[0]["request_text"] = "make a table of these"
+    calls[1]["request_text"] = "hello"
+    path = tmp_path / "calls.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    report = cost_report([path], routing=routing, threads=1)
+    tiers = {r["key"]: r["calls"] for r in report.breakdowns["complexity"]}
+    assert tiers == {"hard": 1, "easy": 1, "no text kept": 7}
+    assert report.complexity_source.startswith("router tiers")
+
+
+def test_missing_routing_file_is_a_config_error(log: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no routing file at"):
+        cost_report([log], routing=tmp_path / "nope.json", threads=1)

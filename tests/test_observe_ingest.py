@@ -16,7 +16,8 @@ GOOD = {"ts": "2026-11-02T10:00:00Z", "feature": "chat", "model": "gpt-4o-mini",
         "input_tokens": 100, "output_tokens": 10, "cost_usd": 0.5, "status": "ok"}
 
 
-def _load(tmp_path: Path, *paths: Path, **options) -> tuple[list[dict], ingest.Problems]:
+def _load(tmp_path: Path, *paths: Path,
+          **options) -> tuple[list[dict], ingest.Problems]:
     con = duckdb.connect()
     ingest.create_table(con)
     problems = ingest.load(con, list(paths), tmp_path, **options)
@@ -128,7 +129,8 @@ def test_bad_mapping_is_a_clear_error(pairs: list[str], match: str) -> None:
 def test_mapped_column_missing_from_the_file(tmp_path: Path) -> None:
     export = tmp_path / "calls.csv"
     export.write_text(CSV)
-    with pytest.raises(DataError, match="mapped columns not in the file: model -> 'mdl'"):
+    with pytest.raises(DataError,
+                       match="mapped columns not in the file: model -> 'mdl'"):
         _load(tmp_path, export, mapping={"ts": "created_at", "model": "mdl"})
 
 

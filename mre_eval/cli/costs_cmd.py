@@ -29,12 +29,14 @@ _ROUTING = typer.Option(None, "--routing", help="routing.json whose classifier g
 @app.command()
 def costs(
     logs: list[Path] = _LOGS,
-    by: str | None = typer.Option(None, "--by", help="day, week or month: period "
-                                                     "over period, biggest movers first."),
+    by: str | None = typer.Option(
+        None, "--by", help="day, week or month: period over period, biggest movers "
+                           "first."),
     explain: tuple[str, str] | None = typer.Option(
         None, "--explain", help="Two features: why one costs more per request."),
     since: datetime | None = typer.Option(None, "--since", help="From this UTC time."),
-    until: datetime | None = typer.Option(None, "--until", help="Before this UTC time."),
+    until: datetime | None = typer.Option(None, "--until",
+                                          help="Before this UTC time."),
     routing: Path | None = _ROUTING,
     fmt: str | None = _FORMAT,
     map_pairs: list[str] | None = _MAP,
@@ -43,8 +45,8 @@ def costs(
     as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
     csv_out: Path | None = typer.Option(None, "--csv", help="Also write every row "
                                                             "as CSV to this file."),
-    memory_limit: str = typer.Option("2GB", "--memory-limit",
-                                     help="DuckDB memory cap; the rest spills to disk."),
+    memory_limit: str = typer.Option(
+        "2GB", "--memory-limit", help="DuckDB memory cap; the rest spills to disk."),
     threads: int | None = typer.Option(None, "--threads", min=1,
                                        help="DuckDB threads (default: all cores)."),
 ) -> None:
@@ -70,7 +72,8 @@ def costs(
 def logs_compact(
     logs: list[Path] = _LOGS,
     out: Path = typer.Option(..., "--out", help="Folder for day-partitioned parquet."),
-    append: bool = typer.Option(False, "--append", help="Add to parquet already there."),
+    append: bool = typer.Option(False, "--append",
+                                help="Add to parquet already there."),
     fmt: str | None = _FORMAT,
     map_pairs: list[str] | None = _MAP,
     mapping_file: Path | None = _MAPPING,
@@ -117,7 +120,8 @@ def logs_sample(
     console.print(table)
     console.print(f"wrote {result.written:,} requests to {out}; "
                   f"{result.logged_without_text:,} logged calls kept no text. "
-                  f"Suite stanza: dataset: {{path: {out}, task_type_column: task_type}}")
+                  "Suite stanza: dataset: "
+                  f"{{path: {out}, task_type_column: task_type}}")
     _render_problems(result.problems)
 
 
@@ -129,7 +133,8 @@ def _render_report(report: Any, top: int) -> None:
                   f"{t['last_call']}: {usd(t['cost_usd'])} priced, "
                   f"{usd(t['cost_per_request'])} per request, "
                   f"{t['unpriced_calls']:,} unpriced, errors {pct(t['error_rate'])}, "
-                  f"p50 {seconds(t['p50_latency_s'])}, p95 {seconds(t['p95_latency_s'])}")
+                  f"p50 {seconds(t['p50_latency_s'])}, "
+                  f"p95 {seconds(t['p95_latency_s'])}")
     _render_drivers(report.drivers[:top])
     for dimension in ("model", "user_tier", "complexity"):
         title = f"By {dimension}" + (f" ({report.complexity_source})"
@@ -209,7 +214,8 @@ def _render_problems(problems: Any) -> None:
                           markup=False, soft_wrap=True)
     if problems.malformed > len(problems.listed):
         err_console.print(f"  ... and {problems.malformed - len(problems.listed):,} "
-                          "more (only the first ones are listed)", style=STYLE_WARN, markup=False)
+                          "more (only the first ones are listed)",
+                          style=STYLE_WARN, markup=False)
 
 
 def _table(*columns: str, title: str | None = None) -> Any:

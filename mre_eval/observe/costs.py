@@ -3,8 +3,9 @@
 JSON lines are loaded once into an on-disk DuckDB table (memory stays bounded
 by ``memory_limit``; DuckDB spills the rest to disk) and parquet is read where
 it lies.  Calls without a cost are priced from litellm's map as they are read,
-and all four breakdowns come from one grouped query.  Money follows the project rule: ``cost_usd`` sums priced calls only,
-and every group says how many of its calls are unpriced.
+and all four breakdowns come from one grouped query.  Money follows the
+project rule: ``cost_usd`` sums priced calls only, and every group says how
+many of its calls are unpriced.
 """
 
 from __future__ import annotations

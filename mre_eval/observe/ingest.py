@@ -244,7 +244,8 @@ def check_row(row: dict[str, Any]) -> str | None:
         return f"ts {row['ts']!r} is not an ISO 8601 timestamp"
     for name in INT_COLUMNS:
         value = row.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, int)):
             return f"{name} {value!r} is not a whole number"
     for name in FLOAT_COLUMNS:
         value = row.get(name)

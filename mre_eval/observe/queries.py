@@ -37,9 +37,10 @@ def breakdowns(con: Any, dimensions: tuple[str, ...]
         most expensive first, each with its share of the priced cost.
     """
     sets = ", ".join(["()"] + [f"({d})" for d in dimensions])
-    found = rows(con, f"SELECT GROUPING({', '.join(dimensions)}) AS grouping_id, "
-                      f"{', '.join(dimensions)}, {METRICS_SQL}, min(ts) AS first_call, "
-                      f"max(ts) AS last_call FROM scoped GROUP BY GROUPING SETS ({sets})")
+    names = ", ".join(dimensions)
+    found = rows(con, f"SELECT GROUPING({names}) AS grouping_id, {names}, "
+                      f"{METRICS_SQL}, min(ts) AS first_call, max(ts) AS last_call "
+                      f"FROM scoped GROUP BY GROUPING SETS ({sets})")
     totals: dict[str, Any] = {}
     by: dict[str, list[dict[str, Any]]] = {d: [] for d in dimensions}
     for row in found:

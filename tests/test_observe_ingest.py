@@ -145,3 +145,12 @@ def test_sqlite_log_is_read(tmp_path: Path) -> None:
 def test_missing_log_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no log at"):
         _load(tmp_path, tmp_path / "nope.jsonl")
+
+
+def test_fractional_token_count_is_malformed_not_rounded(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    log.write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "input_tokens": 1.5})
+                   + "\n")
+    rows, problems = _load(tmp_path, log)
+    assert [r["input_tokens"] for r in rows] == [100]
+    assert problems.listed[0][1:] == (2, "input_tokens 1.5 is not a whole number")

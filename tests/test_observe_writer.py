@@ -108,3 +108,17 @@ def test_unpriced_cost_is_written_as_null(tmp_path: Path) -> None:
     row = json.loads(path.read_text())
     assert row["cost_usd"] is None and row["cost_source"] is None
     assert row["ts"] == "2026-11-02T00:00:00.000000Z"
+
+
+def test_records_are_flushed_when_the_process_exits(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "calls.jsonl"
+    script = (
+        "from mre_eval.observe.writer import RecordWriter\n"
+        f"writer = RecordWriter({str(path)!r}, flush_interval_s=3600)\n"
+        "for i in range(25):\n"
+        "    writer.write({'ts': '2026-11-02T00:00:00Z', 'model': 'm', 'i': i})\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert [json.loads(x)["i"] for x in path.read_text().splitlines()] == list(range(25))

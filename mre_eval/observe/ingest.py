@@ -140,7 +140,7 @@ def _load_jsonl(con: Any, path: Path, keep: list[str], workdir: Path,
                 problems: Problems, strict: bool = False) -> None:
     con.begin()
     try:
-        inserted = _insert(con, _jsonl_source(path), keep)
+        inserted = _insert(con, _jsonl_source(path, keep), keep)
         if strict or inserted == _count_lines(path):
             con.commit()
             return
@@ -154,7 +154,7 @@ def _load_jsonl(con: Any, path: Path, keep: list[str], workdir: Path,
     con.rollback()
     clean = workdir / f"clean-{abs(hash(str(path)))}.jsonl"
     _clean_copy(path, clean, problems)
-    _insert(con, _jsonl_source(clean), keep)
+    _insert(con, _jsonl_source(clean, keep), keep)
 
 
 def _insert(con: Any, source: str, keep: list[str]) -> int:
@@ -165,10 +165,17 @@ def _insert(con: Any, source: str, keep: list[str]) -> int:
     return con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0] - before
 
 
-def _jsonl_source(path: Path) -> str:
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in RECORD_COLUMNS.items()) + "}"
-    return (f"read_json({_quote(path)}, format='newline_delimited', "
-            f"columns={columns}, maximum_object_size=16777216)")
+def _jsonl_source(path: Path, keep: list[str]) -> str:
+    # Whole-number columns are read as DOUBLE so that a fractional count is
+    # left out (and found by the line check) instead of being rounded.
+    columns = "{" + ", ".join(
+        f"'{k}': '{'DOUBLE' if v == 'BIGINT' else v}'"
+        for k, v in RECORD_COLUMNS.items()) + "}"
+    whole = " AND ".join(f"({c} IS NULL OR {c} = floor({c}))"
+                         for c in keep if c in INT_COLUMNS) or "TRUE"
+    return (f"(SELECT * FROM read_json({_quote(path)}, "
+            f"format='newline_delimited', columns={columns}, "
+            f"maximum_object_size=16777216) WHERE {whole})")
 
 
 def _parquet_source(path: Path) -> str:
@@ -195,7 +202,7 @@ def _load_sqlite(con: Any, path: Path, keep: list[str], workdir: Path) -> None:
     except sqlite3.Error as exc:
         raise DataError(f"{path}: not a readable observe SQLite log "
                         f"(table {SQLITE_TABLE!r}): {exc}") from exc
-    _insert(con, _jsonl_source(out), keep)
+    _insert(con, _jsonl_source(out, keep), keep)
 
 
 def _convert(kind: str, path: Path, out: Path, mapping: dict[str, str] | None,

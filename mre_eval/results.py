@@ -227,9 +227,17 @@ class _atomic_path:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         if exc_type is None:
+            # mkstemp makes the file owner-only; give it the usual permissions
+            os.chmod(self.tmp, 0o666 & ~_umask())
             os.replace(self.tmp, self.path)
         elif os.path.exists(self.tmp):
             os.unlink(self.tmp)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _schema_version(path: Path) -> int | None:

@@ -80,7 +80,7 @@ def resume_run(run_ref: str | None, settings: RunSettings = RunSettings(),
     from the response cache, so nothing paid for is paid again.
     """
     run_dir = store.find_run(run_ref, settings.reports, require=store.META_FILE)
-    suite = load_run_suite(run_dir)
+    suite = load_run_suite(run_dir, check_data=True)
     meta = store.read_meta(run_dir)
     settings = _settings_from_meta(settings, meta)
     examples, jobs = _prepare(suite, settings)

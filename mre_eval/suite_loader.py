@@ -26,7 +26,8 @@ _Path = tuple[str | int, ...]
 RUN_SUITE_FILE = "suite.resolved.yaml"
 
 
-def load_suite(path: Path | str, check_models: bool = True) -> schema.Suite:
+def load_suite(path: Path | str, check_models: bool = True,
+               check_data: bool = True) -> schema.Suite:
     """Load and validate a suite file.
 
     A ``suite.resolved.yaml`` inside a run folder resolves its relative paths
@@ -35,6 +36,8 @@ def load_suite(path: Path | str, check_models: bool = True) -> schema.Suite:
     Args:
         path: the YAML file.
         check_models: also check that litellm can route every model string.
+        check_data: also check the dataset and recorded files and their
+            columns against the suite.
 
     Raises:
         SuiteError: with file, line and column, for any invalid content.
@@ -49,13 +52,19 @@ def load_suite(path: Path | str, check_models: bool = True) -> schema.Suite:
     _check_graders(suite, positions, path)
     if check_models:
         _check_models(suite, positions, path)
-    _check_dataset(suite, positions, path)
+    if check_data:
+        _check_dataset(suite, positions, path)
     return suite
 
 
-def load_run_suite(run: Path) -> schema.Suite:
-    """Load the suite a run was made with, from its run folder."""
-    return load_suite(run / RUN_SUITE_FILE, check_models=False)
+def load_run_suite(run: Path, check_data: bool = False) -> schema.Suite:
+    """Load the suite a run was made with, from its run folder.
+
+    Its dataset is not checked unless asked: a run copied to another machine
+    (a committed baseline) keeps its results but not the original dataset.
+    """
+    return load_suite(run / RUN_SUITE_FILE, check_models=False,
+                      check_data=check_data)
 
 
 def suite_hash(suite: schema.Suite) -> str:

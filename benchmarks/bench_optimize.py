@@ -23,6 +23,7 @@ Run by hand (never as a test):
 from __future__ import annotations
 
 import argparse
+import os
 import hashlib
 import json
 import statistics
@@ -164,7 +165,7 @@ def scaled(results: pd.DataFrame, examples: pd.DataFrame, folder: Path) -> dict:
         for repeat in range(3):
             part = results.copy()
             flip = rng.random(len(part)) < (0.03 if variant == "as-recorded" else 0.06)
-            score = part["score"].astype(float).to_numpy()
+            score = part["score"].astype(float).to_numpy(copy=True)
             score[flip] = 1.0 - score[flip]
             part["score"] = score
             part["passed"] = score >= 1.0
@@ -177,11 +178,12 @@ def scaled(results: pd.DataFrame, examples: pd.DataFrame, folder: Path) -> dict:
     run.mkdir()
     write_results(big, run / "results.parquet")
     write_table(examples, run / "examples.parquet", EXAMPLE_COLUMNS)
-    gaps = {t: v for t, v in thresholds(results, 0.03).items()}
-    started = time.perf_counter()
+    gaps = thresholds(big, 0.03)
+    started, cpu = time.perf_counter(), time.process_time()
     opt = optimize_run(run, thresholds=gaps, reports=folder)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {"rows": len(big), "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu, 1), "load_average": os.getloadavg()[0],
             "ratio_to_30s_target": round(seconds / 30, 2),
             "policies": {t: r.chosen.kind for t, r in opt.tasks.items()}}
 
@@ -201,27 +203,34 @@ def latency(path: Path, examples: pd.DataFrame) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--skip-yardstick", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--sections", default="honesty,yardstick,scale",
+                        help="comma-separated: honesty (with router latency), "
+                        "yardstick, scale")
+    sections = parser.parse_args().sections.split(",")
     results, examples = routerbench()
     fit_r, fit_e, out_r, out_e = split(results, examples)
-    report: dict = {"kept_out_prompts": int(len(out_e)), "fit_prompts": int(len(fit_e))}
+    print(json.dumps({"kept_out_prompts": int(len(out_e)),
+                      "fit_prompts": int(len(fit_e))}), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        report["honesty"] = [row for gap in (0.02, 0.05)
-                             for gate in ("lower_bound", "point")
-                             for row in honesty(fit_r, fit_e, out_r, out_e, gap,
-                                                gate, folder)]
-        if not args.skip_yardstick:
-            report["yardstick"] = [row for gap in (0.02, 0.05)
-                                   for gate in ("lower_bound", "point")
-                                   for row in yardstick(fit_r, fit_e, out_r, out_e,
-                                                        gap, gate)]
-        report["router_latency"] = latency(folder / "routing-0.05-point.json", out_e)
-        if not args.skip_scale:
-            report["scale"] = scaled(results, examples, folder)
-    print(json.dumps(report, indent=1))
+        for gap in (0.02, 0.05):
+            for gate in ("lower_bound", "point"):
+                if "honesty" in sections:
+                    _show("honesty", honesty(fit_r, fit_e, out_r, out_e, gap, gate,
+                                             folder))
+                if "yardstick" in sections:
+                    _show("yardstick", yardstick(fit_r, fit_e, out_r, out_e, gap,
+                                                 gate))
+        if "honesty" in sections:
+            _show("router_latency", [latency(folder / "routing-0.05-point.json",
+                                             out_e)])
+        if "scale" in sections:
+            _show("scale", [scaled(results, examples, folder)])
+
+
+def _show(section: str, rows: list[dict]) -> None:
+    for row in rows:
+        print(json.dumps({"section": section, **row}), flush=True)
 
 
 if __name__ == "__main__":

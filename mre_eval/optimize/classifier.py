@@ -29,7 +29,7 @@ from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
-RIDGE_ALPHA = 1.0
+RIDGE_ALPHA = 2.0
 BIAS = 1.0  # value of the constant column that carries the intercept
 
 
@@ -111,7 +111,7 @@ def _fit_ridge(matrix: sp.csr_matrix, targets: np.ndarray) -> Ridge:
     # into an ordinary fitted Ridge that predicts from the features alone.
     mean = targets.mean(axis=0)
     ones = sp.csr_matrix(np.full((matrix.shape[0], 1), BIAS))
-    model = Ridge(alpha=RIDGE_ALPHA, solver="sparse_cg", tol=1e-3,
+    model = Ridge(alpha=RIDGE_ALPHA, solver="sparse_cg", tol=3e-3,
                   fit_intercept=False)
     model.fit(sp.hstack([matrix, ones], format="csr"), targets - mean)
     coef = np.atleast_2d(model.coef_)

@@ -69,9 +69,7 @@ def optimize(results: pd.DataFrame, examples: pd.DataFrame,
         ConfigError: for a bad fold count or featurizer.
         DataError: for unusable results.
     """
-    if not 2 <= folds <= 20:
-        raise ConfigError(f"--folds {folds} is not allowed: use 2 to 20 (5 is usual)")
-    make_featurizer(featurizer)
+    _check_options(folds, featurizer)
     data = build_candidates(results, examples, specs, folds)
     tasks = {name: search_task(task, make_featurizer(featurizer), folds, seed)
              for name, task in data.items()}
@@ -87,10 +85,11 @@ def optimize_run(run: str | Path | None = None, *,
     """Optimize a run folder's results (the latest run when ``run`` is None)."""
     from mre_eval.results import find_run, read_examples, read_results
 
+    _check_options(folds, featurizer)
     folder = find_run(run, reports)
     results = read_results(folder)
     examples = read_examples(folder)
-    suite = _run_suite(folder)
+    suite = _run_suite(folder, warn=not thresholds)
     specs = task_specs(suite, thresholds or {})
     name = suite.name if suite is not None else folder.name
     return optimize(results, examples, specs, suite_name=name,
@@ -136,19 +135,32 @@ def parse_thresholds(items: list[str]) -> dict[str, float]:
 
 
 def results_hash(results: pd.DataFrame) -> str:
-    """sha256 of the results' columns that decide a policy, in canonical order."""
+    """sha256 of the results' columns that decide a policy, in canonical order.
+
+    Rows are sorted, hashed one by one with pandas' stable row hash, and the
+    row hashes are hashed together: fast on millions of rows.
+    """
+    import pandas as pd
+
     present = [c for c in HASHED_COLUMNS if c in results.columns]
-    frame = results[present].sort_values(present[:5] if len(present) >= 5
-                                         else present, kind="mergesort")
-    text = frame.to_csv(index=False, lineterminator="\n", float_format="%.17g")
-    return hashlib.sha256(text.encode()).hexdigest()
+    frame = results[present].sort_values(present[:5], kind="mergesort")
+    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    header = ",".join(present).encode()
+    return hashlib.sha256(header + rows.tobytes()).hexdigest()
 
 
-def _run_suite(folder: Path) -> Suite | None:
+def _check_options(folds: int, featurizer: str) -> None:
+    if not 2 <= folds <= 20:
+        raise ConfigError(f"--folds {folds} is not allowed: use 2 to 20 (5 is usual)")
+    make_featurizer(featurizer)
+
+
+def _run_suite(folder: Path, warn: bool) -> Suite | None:
     from mre_eval.results import SUITE_FILE
 
     if not (folder / SUITE_FILE).exists():
-        log.warning("run %s has no %s: thresholds must be given", folder, SUITE_FILE)
+        if warn:
+            log.warning("run %s has no %s", folder, SUITE_FILE)
         return None
     from mre_eval.suite_loader import load_run_suite
 

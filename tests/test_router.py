@@ -1,0 +1,105 @@
+"""The runtime router: loading, routing, batch routing and the lazy export."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mre_eval import Router
+from mre_eval.errors import ConfigError, DataError, IntegrityError
+from mre_eval.optimize.candidates import TaskSpec
+from mre_eval.optimize.optimizer import optimize
+from mre_eval.optimize.router import route_jsonl
+from mre_eval.optimize.routing_file import write_routing
+from test_optimize_data import synthetic
+
+
+@pytest.fixture(scope="module")
+def routing_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    results, examples = synthetic(n=120)
+    opt = optimize(results, examples, {"qa": TaskSpec("qa", 0.9)}, seed=0)
+    path = tmp_path_factory.mktemp("router") / "routing.json"
+    write_routing(opt, path)
+    return path
+
+
+def test_learned_router_sends_hard_requests_to_the_strong_model(
+        routing_path: Path) -> None:
+    router = Router.load(routing_path)
+    easy = router.route("qa", "what is 5 plus two, quickly")
+    hard = router.route("qa", "prove the theorem about primes number 7 rigorously")
+    assert (easy.model, easy.tier) == ("cheap", "simple")
+    assert (hard.model, hard.tier) == ("strong", "complex")
+    assert 0.0 <= easy.predicted_quality <= 1.0
+
+
+def test_unknown_task_type_is_refused(routing_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'nope' is not in this routing file"):
+        Router.load(routing_path).route("nope", "hi")
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
+    results, examples = synthetic(n=120)
+    files = []
+    for name in ("a", "b"):
+        opt = optimize(results, examples, {"qa": TaskSpec("qa", 0.9)}, seed=7)
+        write_routing(opt, tmp_path / name / "routing.json")
+        files.append([(tmp_path / name / f).read_bytes()
+                      for f in ("routing.json", "routing.classifier.joblib")])
+    assert files[0] == files[1]
+
+
+def test_missing_or_other_version_routing_file_is_refused(
+        routing_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read routing file"):
+        Router.load(tmp_path / "absent.json")
+    data = json.loads(routing_path.read_text())
+    data["schema_version"] = 99
+    other = tmp_path / "routing.json"
+    other.write_text(json.dumps(data))
+    (tmp_path / data["classifier"]["file"]).write_bytes(
+        (routing_path.parent / data["classifier"]["file"]).read_bytes())
+    with pytest.raises(ConfigError, match="schema version 99"):
+        Router.load(other)
+
+
+def test_missing_classifier_file_is_an_integrity_error(
+        routing_path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "routing.json"
+    copy.write_text(routing_path.read_text())
+    with pytest.raises(IntegrityError, match="missing"):
+        Router.load(copy)
+
+
+def test_route_jsonl_uses_each_line_task_type(routing_path: Path) -> None:
+    router = Router.load(routing_path)
+    lines = ['{"id": 1, "task_type": "qa", "text": "what is 1 plus two, quickly"}',
+             "",
+             '{"id": 2, "task_type": "qa", "input": "prove the theorem about primes number 9 rigorously"}']
+    out = list(route_jsonl(router, lines, None))
+    assert [(d["id"], d["line"], d["model"]) for d in out] == \
+        [(1, 1, "cheap"), (2, 3, "strong")]
+
+
+@pytest.mark.parametrize(("line", "message"),
+                         [("not json", r"req.jsonl:1: not valid JSON"),
+                          ("[1]", "a JSON object is needed"),
+                          ('{"text": "hi"}', "task_type field")],
+                         ids=["bad-json", "not-object", "no-task"])
+def test_route_jsonl_names_the_bad_line(routing_path: Path, line: str,
+                                        message: str) -> None:
+    router = Router.load(routing_path)
+    with pytest.raises(DataError, match=message):
+        list(route_jsonl(router, [line], None, "req.jsonl"))
+
+
+def test_importing_mre_eval_does_not_import_scikit_learn() -> None:
+    code = ("import sys, mre_eval; from mre_eval import Router; "
+            "print('sklearn' in sys.modules, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False False"

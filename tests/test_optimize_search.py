@@ -112,3 +112,18 @@ def test_tier_names_and_cost_gap() -> None:
     assert tier_names(3) == ["simple", "moderate", "complex"]
     assert tier_names(6)[-1] == "tier-6"
     assert cost_upper_gap(np.zeros(10), np.ones(10)) == pytest.approx(-1.0)
+
+
+def test_graded_scores_use_the_mean_and_a_bootstrap_interval() -> None:
+    n = 80
+    hard = np.arange(n) % 3 == 0
+    cheap = np.where(hard, 0.4, 0.95)
+    strong = np.full(n, 0.9)
+    data = _task([cheap.tolist(), strong.tolist()], [0.001, 0.01], 0.85)
+    data.spec = TaskSpec("qa", 0.85, "mean_score")
+    assert not data.binary
+    result = search_task(data, TextFeaturizer(), folds=4, seed=0)
+    static = result.static
+    assert data.configs[static.cascade.members[0]].model == "m1"
+    assert static.outcome.quality.point == pytest.approx(0.9)
+    assert static.outcome.quality.low == pytest.approx(0.9)   # no spread at all

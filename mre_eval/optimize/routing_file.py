@@ -173,13 +173,25 @@ def _baselines(task: TaskResult) -> dict[str, Any]:
 
 def _decision(task: TaskResult) -> dict[str, Any]:
     static_label = task.data.configs[task.static.cascade.members[0]].label
-    alternatives = [_alternative(f"{task.static.kind}: {static_label}", task.static)]
+    capable = task.capable
+    alternatives = [{"policy": f"most capable: {capable.model} / "
+                               f"{capable.prompt_variant}",
+                     "quality": capable.quality.as_dict(),
+                     "cost_per_request": capable.cost,
+                     "meets_threshold": _meets(capable.quality, task)},
+                    _alternative(f"{task.static.kind}: {static_label}", task.static)]
     if task.learned is not None:
         labels = " -> ".join(task.data.configs[m].label
                              for m in task.learned.cascade.members)
         alternatives.append(_alternative(f"learned: {labels}", task.learned))
     return {"chosen": task.chosen.kind, "reason": task.reason,
             "alternatives": alternatives, "search": task.record}
+
+
+def _meets(quality: Any, task: TaskResult) -> bool:
+    from mre_eval.optimize.policy import meets
+
+    return meets(quality, task.data.spec.threshold, task.data.spec.gate_on)
 
 
 def _alternative(name: str, choice: Any) -> dict[str, Any]:

@@ -96,7 +96,8 @@ def honesty(fit_r, fit_e, out_r, out_e, gap: float, gate: str, folder: Path) -> 
                      "promised": round(c.promised.point, 4),
                      "promised_low": round(c.promised.low, 4),
                      "kept_out": round(c.observed.point, 4),
-                     "kept_out_ci": [round(c.observed.low, 4), round(c.observed.high, 4)],
+                     "kept_out_ci": [round(c.observed.low, 4),
+                                     round(c.observed.high, 4)],
                      "n_kept_out": c.observed.n,
                      "saving_vs_static_pct": round(c.saving_vs_static, 1),
                      "saving_vs_capable_pct": round(c.saving_vs_capable, 1),
@@ -106,11 +107,7 @@ def honesty(fit_r, fit_e, out_r, out_e, gap: float, gate: str, folder: Path) -> 
 
 def yardstick(fit_r, fit_e, out_r, out_e, gap: float, gate: str) -> list:
     """TF-IDF + logistic regression, one cheap configuration, one cut-off."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     from mre_eval.optimize.frontier import config_stats, most_capable
-    from mre_eval.optimize.policy import estimate, meets
 
     specs = {t: TaskSpec(t, v, "pass_rate", gate)
              for t, v in thresholds(fit_r, gap).items()}
@@ -120,41 +117,52 @@ def yardstick(fit_r, fit_e, out_r, out_e, gap: float, gate: str) -> list:
     for task, data in fit.items():
         stats = config_stats(data)
         strong = most_capable(stats).index
-        folds = np.arange(len(data.texts)) % 5
-        best = None
-        for weak in [s.index for s in stats if s.on_frontier and s.index != strong]:
-            y = data.quality[:, weak] >= 0.5
-            oof = np.zeros(len(y))
-            vec = TfidfVectorizer(min_df=2).fit(data.texts)
-            x = vec.transform(data.texts)
-            for j in range(5):
-                lr = LogisticRegression(solver="liblinear").fit(x[folds != j], y[folds != j])
-                oof[folds == j] = lr.predict_proba(x[folds == j])[:, 1]
-            for cut in np.unique(np.quantile(oof, np.linspace(0, 1, 41))):
-                pick = np.where(oof >= cut, weak, strong)
-                q = data.quality[np.arange(len(pick)), pick]
-                cost = data.cost[np.arange(len(pick)), pick].mean()
-                if meets(estimate(q, True), data.spec.threshold, gate) and (
-                        best is None or cost < best[0]):
-                    best = (cost, weak, cut, vec, x)
-        h = held[task]
-        strong_cost = h.cost[:, strong].mean()
-        if best is None:
-            rows.append({"gap": gap, "gate": gate, "task": task, "yardstick": "strong only",
-                         "kept_out": round(float(h.quality[:, strong].mean()), 4),
-                         "saving_vs_capable_pct": 0.0})
-            continue
-        _, weak, cut, vec, x = best
-        lr = LogisticRegression(solver="liblinear").fit(x, data.quality[:, weak] >= 0.5)
-        p = lr.predict_proba(vec.transform(h.texts))[:, 1]
-        pick = np.where(p >= cut, weak, strong)
-        rows_idx = np.arange(len(pick))
-        cost = h.cost[rows_idx, pick].mean()
-        rows.append({"gap": gap, "gate": gate, "task": task,
-                     "yardstick": f"{data.configs[weak].model} -> {data.configs[strong].model}",
-                     "kept_out": round(float(h.quality[rows_idx, pick].mean()), 4),
-                     "saving_vs_capable_pct": round(100 * (1 - cost / strong_cost), 1)})
+        weaks = [s.index for s in stats if s.on_frontier and s.index != strong]
+        best = min((c for w in weaks for c in _pair_cutoffs(data, w, strong, gate)),
+                   default=None, key=lambda c: c[0])
+        row = {"gap": gap, "gate": gate, "task": task}
+        rows.append({**row, **_pair_kept_out(data, held[task], best, strong)})
     return rows
+
+
+def _pair_cutoffs(data, weak: int, strong: int, gate: str) -> list:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from mre_eval.optimize.policy import estimate, meets
+
+    y = data.quality[:, weak] >= 0.5
+    folds = np.arange(len(y)) % 5
+    vec = TfidfVectorizer(min_df=2).fit(data.texts)
+    x = vec.transform(data.texts)
+    oof = np.zeros(len(y))
+    for j in range(5):
+        model = LogisticRegression(solver="liblinear")
+        model.fit(x[folds != j], y[folds != j])
+        oof[folds == j] = model.predict_proba(x[folds == j])[:, 1]
+    rows, found = np.arange(len(y)), []
+    final = LogisticRegression(solver="liblinear").fit(x, y)
+    for cut in np.unique(np.quantile(oof, np.linspace(0, 1, 41))):
+        pick = np.where(oof >= cut, weak, strong)
+        if meets(estimate(data.quality[rows, pick], True), data.spec.threshold, gate):
+            found.append((data.cost[rows, pick].mean(), weak, cut, vec, final))
+    return found
+
+
+def _pair_kept_out(data, held, best, strong: int) -> dict:
+    strong_cost = held.cost[:, strong].mean()
+    if best is None:
+        return {"yardstick": "strong only", "saving_vs_capable_pct": 0.0,
+                "kept_out": round(float(held.quality[:, strong].mean()), 4)}
+    _, weak, cut, vec, model = best
+    p = model.predict_proba(vec.transform(held.texts))[:, 1]
+    pick = np.where(p >= cut, weak, strong)
+    rows = np.arange(len(pick))
+    cost = held.cost[rows, pick].mean()
+    return {"yardstick": f"{data.configs[weak].model} -> "
+                         f"{data.configs[strong].model}",
+            "kept_out": round(float(held.quality[rows, pick].mean()), 4),
+            "saving_vs_capable_pct": round(100 * (1 - cost / strong_cost), 1)}
 
 
 def scaled(results: pd.DataFrame, examples: pd.DataFrame, folder: Path) -> dict:
@@ -191,12 +199,15 @@ def scaled(results: pd.DataFrame, examples: pd.DataFrame, folder: Path) -> dict:
 def latency(path: Path, examples: pd.DataFrame) -> dict:
     router = Router.load(path)
     timings = []
+    cpu = time.process_time()
     for row in examples.itertuples():
         started = time.perf_counter()
         router.route(row.task_type, row.input)
         timings.append(time.perf_counter() - started)
+    cpu = time.process_time() - cpu
     timings.sort()
-    return {"requests": len(timings),
+    return {"requests": len(timings), "load_average": os.getloadavg()[0],
+            "cpu_ms_per_request": round(cpu / len(timings) * 1000, 3),
             "p50_ms": round(statistics.median(timings) * 1000, 3),
             "p90_ms": round(timings[int(0.9 * len(timings))] * 1000, 3)}
 

@@ -1,4 +1,4 @@
-"""mre-eval: benchmark LLM models and prompts, then route to the cheapest that keeps quality.
+"""mre-eval: benchmark models and prompts, then route to the cheapest that holds up.
 
 ``from mre_eval import Router`` loads the runtime router lazily, so importing
 the package stays light.

@@ -52,8 +52,9 @@ def test_pass_rate_reads_passed_and_mean_score_reads_score() -> None:
         data = build_candidates(results, _examples(60),
                                 {"qa": TaskSpec("qa", 0.5, on)}, 5)["qa"]
         assert data.quality[0, 0] == pytest.approx(value)
-    assert not build_candidates(results, _examples(60),
-                                {"qa": TaskSpec("qa", 0.5, "mean_score")}, 5)["qa"].binary
+    graded = build_candidates(results, _examples(60),
+                              {"qa": TaskSpec("qa", 0.5, "mean_score")}, 5)["qa"]
+    assert not graded.binary
 
 
 def test_failed_call_counts_as_a_failure() -> None:

@@ -79,7 +79,8 @@ def test_route_jsonl_uses_each_line_task_type(routing_path: Path) -> None:
     router = Router.load(routing_path)
     lines = ['{"id": 1, "task_type": "qa", "text": "what is 1 plus two, quickly"}',
              "",
-             '{"id": 2, "task_type": "qa", "input": "prove the theorem about primes number 9 rigorously"}']
+             '{"id": 2, "task_type": "qa", '
+             '"input": "prove the theorem about primes number 9 rigorously"}']
     out = list(route_jsonl(router, lines, None))
     assert [(d["id"], d["line"], d["model"]) for d in out] == \
         [(1, 1, "cheap"), (2, 3, "strong")]

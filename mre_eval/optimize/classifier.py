@@ -64,7 +64,8 @@ class TaskClassifier:
         for j, pipe in enumerate(self.pipelines):
             rows = np.flatnonzero(where == j)
             if len(rows):
-                out[rows] = pipe.predict([texts[i] for i in rows]).reshape(len(rows), -1)
+                scores = pipe.predict([texts[i] for i in rows])
+                out[rows] = scores.reshape(len(rows), -1)
         return np.clip(out, 0.0, 1.0)
 
     def predict_one(self, text: str) -> np.ndarray:

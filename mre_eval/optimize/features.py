@@ -144,8 +144,7 @@ class TextFeaturizer(BaseEstimator, TransformerMixin):
         c_idx, c_val = _tfidf(self.char_grams_(text), self.char_vocab_,
                               self.char_idf_, self.offset_char_)
         shape = (np.array(structure(text)) - self.shape_mean_) / self.shape_scale_
-        s_idx = np.arange(len(shape)) + self.offset_char_ + len(self.char_idf_)
-        return (np.concatenate([w_idx, c_idx, s_idx]),
+        return (np.concatenate([w_idx, c_idx, self.shape_idx_]),
                 np.concatenate([w_val, c_val, shape]))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -155,7 +154,7 @@ class TextFeaturizer(BaseEstimator, TransformerMixin):
 
     def __getstate__(self) -> dict[str, Any]:
         compiled = ("word_vocab_", "char_vocab_", "word_idf_", "char_idf_",
-                    "word_tokens_", "char_grams_", "offset_char_")
+                    "word_tokens_", "char_grams_", "offset_char_", "shape_idx_")
         return {k: v for k, v in self.__dict__.items() if k not in compiled}
 
     def _compile(self) -> None:
@@ -166,6 +165,8 @@ class TextFeaturizer(BaseEstimator, TransformerMixin):
         self.word_tokens_ = self.word_.analyzer
         self.char_grams_ = self.char_.analyzer
         self.offset_char_ = len(self.word_idf_)
+        self.shape_idx_ = (np.arange(len(STRUCTURE_NAMES)) + self.offset_char_
+                           + len(self.char_idf_))
 
 
 def _tfidf(tokens: list[str], vocab: dict[str, int], idf: np.ndarray,

@@ -58,6 +58,8 @@ def screen(data: TaskData, predicted: np.ndarray, index: list[int],
     cascades, sums = [], []
     for size in range(2, min(MAX_MEMBERS, len(index)) + 1):
         for members in itertools.combinations(index, size):
+            if members[-1] != index[-1]:
+                continue  # every cascade ends at the most capable configuration
             for cut in _cutoffs(predicted[:, list(members[:-1])]):
                 cascade = Cascade(members, (float(cut),) * (size - 1))
                 picked = cascade.configs(predicted)

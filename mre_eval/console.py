@@ -35,7 +35,6 @@ def setup_logging(debug: bool = False) -> None:
     root = logging.getLogger("mre_eval")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    root.propagate = False
 
 
 def usd(value: float | None, unknown: str = UNPRICED_TEXT) -> str:

@@ -14,6 +14,7 @@ are cut short and scrubbed of API keys before they reach results or logs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -263,6 +264,7 @@ def _secrets(model: ModelSpec) -> set[str]:
     return {os.environ[name] for name in names if os.environ.get(name)}
 
 
+@functools.lru_cache(maxsize=256)
 def _is_local(api_base: str | None) -> bool:
     if not api_base:
         return False

@@ -19,16 +19,14 @@ included in the dollars saved.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from mre_eval.economics.judging import Judge, NearMiss, judge_pairs, near_misses
-from mre_eval.economics.similarity import (Embedder, neighbours,
-                                           similarity_rows)
+from mre_eval.economics.replay import GroupReplay
+from mre_eval.economics.similarity import Embedder
 from mre_eval.economics.traffic import Request, exact_key
 from mre_eval.errors import ConfigError
 from mre_eval.stats import Estimate, wilson
@@ -37,7 +35,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLDS = tuple(round(0.30 + 0.05 * i, 2) for i in range(15))
 DEFAULT_TOLERANCE = 0.02
-_EPS = 1e-5  # float32 cosine of identical texts can read 0.99999994
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,7 @@ class CacheSimResult:
 def simulate(requests: Sequence[Request], embedder: Embedder,
              thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
              tolerance: float = DEFAULT_TOLERANCE,
-             judge: Judge | None = None, k: int = 32) -> CacheSimResult:
+             judge: Judge | None = None, k: int = 64) -> CacheSimResult:
     """Replay ``requests`` (already in arrival order) at every threshold.
 
     Args:
@@ -125,7 +122,7 @@ def simulate(requests: Sequence[Request], embedder: Embedder,
     return CacheSimResult(
         embedder.name, tolerance, requests, exact, levels, recommended, near,
         truncated_lookups=sum(r.fallbacks for r in replays),
-        embedded_texts=sum(len(r.nb_index) for r in replays),
+        embedded_texts=sum(r.distinct for r in replays),
         embed_seconds=sum(r.embed_seconds for r in replays))
 
 
@@ -166,79 +163,21 @@ def _exact_hits(requests: list[Request]) -> list[Hit]:
 
 def _semantic(requests: list[Request], embedder: Embedder,
               thresholds: list[float], k: int,
-              ) -> tuple[list[tuple[float, list[Hit]]], list[_GroupReplay]]:
+              ) -> tuple[list[tuple[float, list[Hit]]], list[GroupReplay]]:
     hits: dict[float, list[Hit]] = {t: [] for t in thresholds}
-    replays = []
     groups: dict[str, list[int]] = {}
     for i, req in enumerate(requests):
         groups.setdefault(req.group, []).append(i)
+    replays = []
     for members in groups.values():
-        replay = _GroupReplay([requests[i].text for i in members], embedder,
-                              min(thresholds), k)
-        for t in thresholds:
-            for new, cached, sim in replay.run(t):
-                hits[t].append(Hit(members[new], members[cached], sim))
+        replay = GroupReplay([requests[i].text for i in members], embedder,
+                             min(thresholds), k)
+        for t, rows in zip(thresholds, replay.run(thresholds)):
+            hits[t] += [Hit(members[n], members[c], s) for n, c, s in rows]
         replays.append(replay)
     for t in thresholds:
         hits[t].sort(key=lambda h: h.new)
     return [(t, hits[t]) for t in thresholds], replays
-
-
-class _GroupReplay:
-    """One task type's traffic, its distinct texts and their neighbours."""
-
-    def __init__(self, texts: list[str], embedder: Embedder, floor: float,
-                 k: int) -> None:
-        keys: dict[str, int] = {}
-        self.text_ids = [keys.setdefault(exact_key(t), len(keys)) for t in texts]
-        distinct = list({exact_key(t): t for t in texts}.values())
-        started = time.perf_counter()
-        self.vectors = embedder.embed(distinct)
-        self.embed_seconds = time.perf_counter() - started
-        nb = neighbours(self.vectors, floor, k)
-        self.nb_index = [ix.tolist() for ix in nb.index]
-        self.nb_score = [sc.tolist() for sc in nb.score]
-        self.truncated = nb.truncated
-        self.fallbacks = 0
-
-    def run(self, threshold: float) -> list[tuple[int, int, float]]:
-        """(new, cached, similarity) for every hit at ``threshold``."""
-        entry = np.full(len(self.nb_index), -1, dtype=np.int64)
-        out = []
-        for i, u in enumerate(self.text_ids):
-            if entry[u] >= 0:
-                out.append((i, int(entry[u]), 1.0))
-                continue
-            found = self._lookup(u, threshold, entry)
-            if found is None:
-                entry[u] = i
-            else:
-                out.append((i, *found))
-        return out
-
-    def _lookup(self, u: int, threshold: float,
-                entry: np.ndarray) -> tuple[int, float] | None:
-        scores = self.nb_score[u]
-        for v, s in zip(self.nb_index[u], scores):
-            if s < threshold - _EPS:
-                return None
-            if entry[v] >= 0:
-                return int(entry[v]), float(s)
-        if self.truncated[u] and scores and scores[-1] >= threshold - _EPS:
-            return self._scan(u, threshold, entry)
-        return None
-
-    def _scan(self, u: int, threshold: float,
-              entry: np.ndarray) -> tuple[int, float] | None:
-        # more neighbours than were kept: compare against every stored text
-        self.fallbacks += 1
-        row = similarity_rows(self.vectors, [u])[0]
-        row[u] = -1.0
-        row[entry < 0] = -1.0
-        best = int(np.argmax(row))
-        if row[best] >= threshold - _EPS:
-            return int(entry[best]), float(row[best])
-        return None
 
 
 def _all_pairs(levels: Sequence[Level]) -> set[tuple[int, int]]:

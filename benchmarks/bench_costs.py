@@ -57,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-limit", default="2GB")
+    parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="bench-costs-"))

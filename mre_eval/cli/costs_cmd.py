@@ -46,7 +46,7 @@ def costs(
     csv_out: Path | None = typer.Option(None, "--csv", help="Also write every row "
                                                             "as CSV to this file."),
     memory_limit: str = typer.Option(
-        "2GB", "--memory-limit", help="DuckDB memory cap; the rest spills to disk."),
+        "1GB", "--memory-limit", help="DuckDB memory cap; the rest spills to disk."),
     threads: int | None = typer.Option(None, "--threads", min=1,
                                        help="DuckDB threads (default: all cores)."),
 ) -> None:
@@ -139,7 +139,7 @@ def _render_report(report: Any, top: int) -> None:
     for dimension in ("model", "user_tier", "complexity"):
         title = f"By {dimension}" + (f" ({report.complexity_source})"
                                      if dimension == "complexity" else "")
-        _render_breakdown(title, report.breakdowns[dimension][:top])
+        _render_breakdown(dimension, title, report.breakdowns[dimension][:top])
     if report.period:
         _render_periods(report)
     if report.explain:
@@ -164,10 +164,11 @@ def _render_drivers(drivers: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _render_breakdown(title: str, found: list[dict[str, Any]]) -> None:
+def _render_breakdown(dimension: str, title: str,
+                      found: list[dict[str, Any]]) -> None:
     from mre_eval.console import console, pct, seconds, usd
 
-    table = _table("", "calls", "cost", "share", "$/request", "in tok/req",
+    table = _table(dimension, "calls", "cost", "share", "$/request", "in tok/req",
                    "errors", "p50", "p95", "unpriced", title=title)
     for r in found:
         table.add_row(r["key"], f"{r['calls']:,}", usd(r["cost_usd"]),

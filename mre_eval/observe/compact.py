@@ -12,13 +12,12 @@ a folder that already holds parquet is refused unless ``append`` is asked.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from mre_eval.errors import ConfigError
 from mre_eval.observe import ingest
-from mre_eval.observe.costs import open_db
+from mre_eval.observe.costs import DEFAULT_MEMORY_LIMIT, database
 from mre_eval.observe.ingest import Problems
 from mre_eval.observe.prices import create_priced_view
 
@@ -36,7 +35,7 @@ class CompactResult:
 
 def compact(paths: list[Path], out: Path, *, fmt: str | None = None,
             mapping: dict[str, str] | None = None, append: bool = False,
-            memory_limit: str = "2GB") -> CompactResult:
+            memory_limit: str = DEFAULT_MEMORY_LIMIT) -> CompactResult:
     """Write the calls of ``paths`` to ``out`` as parquet partitioned by day.
 
     Raises:
@@ -47,21 +46,16 @@ def compact(paths: list[Path], out: Path, *, fmt: str | None = None,
         raise ConfigError(f"{out} already holds parquet files: pass --append to "
                           "add to them, or choose an empty folder")
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="mre-eval-compact-") as tmp:
-        con = open_db(Path(tmp), memory_limit, None)
-        try:
-            ingest.create_table(con)
-            problems = ingest.load(con, paths, Path(tmp), fmt=fmt, mapping=mapping)
-            create_priced_view(con)
-            rows, days = con.execute(
-                "SELECT count(*), count(DISTINCT CAST(ts AS DATE)) FROM priced_calls"
-            ).fetchone()
-            con.execute(
-                "COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM priced_calls) "
-                f"TO {ingest._quote(out)} (FORMAT parquet, COMPRESSION zstd, "
-                "PARTITION_BY (day), APPEND true, "
-                "FILENAME_PATTERN 'calls_{uuid}')")
-        finally:
-            con.close()
+    with database(memory_limit) as (con, workdir):
+        ingest.create_table(con)
+        problems = ingest.load(con, paths, workdir, fmt=fmt, mapping=mapping)
+        create_priced_view(con)
+        rows, days = con.execute(
+            "SELECT count(*), count(DISTINCT CAST(ts AS DATE)) FROM priced_calls"
+        ).fetchone()
+        con.execute(
+            "COPY (SELECT *, strftime(ts, '%Y-%m-%d') AS day FROM priced_calls) "
+            f"TO {ingest._quote(out)} (FORMAT parquet, COMPRESSION zstd, "
+            "PARTITION_BY (day), APPEND true, FILENAME_PATTERN 'calls_{uuid}')")
     return CompactResult(rows=rows, files=len(list(out.rglob("*.parquet"))),
                          days=days, out=out, problems=problems)

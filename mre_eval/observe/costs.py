@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from mre_eval.errors import ConfigError
+from mre_eval.errors import ConfigError, DataError
 from mre_eval.observe import complexity, ingest
 from mre_eval.observe.drivers import (DIMENSIONS, explain_features, feature_drivers,
                                      movers)
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
+DEFAULT_MEMORY_LIMIT = "1GB"
 BASE_COLUMNS = ["ts", "feature", "user_tier", "model", "input_tokens",
                 "output_tokens", "cached_tokens", "reasoning_tokens", "cost_usd",
                 "cost_source", "latency_s", "status"]
@@ -59,7 +62,8 @@ def cost_report(paths: list[Path], *, fmt: str | None = None,
                 mapping: dict[str, str] | None = None, routing: Path | None = None,
                 by: str | None = None, explain: tuple[str, str] | None = None,
                 since: datetime | None = None, until: datetime | None = None,
-                memory_limit: str = "2GB", threads: int | None = None) -> CostReport:
+                memory_limit: str = DEFAULT_MEMORY_LIMIT,
+                threads: int | None = None) -> CostReport:
     """Break the cost of logged calls down by feature, model, tier and complexity.
 
     Args:
@@ -80,13 +84,9 @@ def cost_report(paths: list[Path], *, fmt: str | None = None,
     """
     if by is not None and by not in PERIODS:
         raise ConfigError(f"unknown period {by!r}: use one of {', '.join(PERIODS)}")
-    with tempfile.TemporaryDirectory(prefix="mre-eval-costs-") as tmp:
-        con = open_db(Path(tmp), memory_limit, threads)
-        try:
-            return _report(con, paths, Path(tmp), fmt, mapping, routing, by,
-                           explain, since, until)
-        finally:
-            con.close()
+    with database(memory_limit, threads) as (con, workdir):
+        return _report(con, paths, workdir, fmt, mapping, routing, by, explain,
+                       since, until)
 
 
 def report_csv(report: CostReport) -> str:
@@ -109,17 +109,32 @@ def report_csv(report: CostReport) -> str:
     return buffer.getvalue()
 
 
-def open_db(workdir: Path, memory_limit: str, threads: int | None) -> Any:
-    """A DuckDB database in ``workdir`` with bounded memory."""
+@contextmanager
+def database(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None
+             ) -> Iterator[tuple[Any, Path]]:
+    """A temporary on-disk DuckDB database with bounded memory, and its folder.
+
+    Raises:
+        DataError: when DuckDB runs out of its memory limit.
+    """
     import duckdb
 
-    con = duckdb.connect(str(workdir / "calls.duckdb"))
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
-    con.execute("SET preserve_insertion_order = false")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    return con
+    with tempfile.TemporaryDirectory(prefix="mre-eval-observe-") as tmp:
+        workdir = Path(tmp)
+        con = duckdb.connect(str(workdir / "calls.duckdb"))
+        try:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+            con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
+            con.execute("SET preserve_insertion_order = false")
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
+            yield con, workdir
+        except duckdb.OutOfMemoryException as exc:
+            raise DataError(
+                f"the logs needed more than the {memory_limit} memory limit: raise "
+                "--memory-limit, or read fewer calls with --since/--until") from exc
+        finally:
+            con.close()
 
 
 def _report(con: Any, paths: list[Path], workdir: Path, fmt: str | None,

@@ -20,9 +20,7 @@ METRICS_SQL = """
     avg(input_tokens) AS input_tokens_per_request,
     avg(output_tokens) AS output_tokens_per_request,
     sum(cached_tokens) / nullif(sum(input_tokens), 0) AS cached_share,
-    avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate,
-    quantile_cont(latency_s, 0.5) AS p50_latency_s,
-    quantile_cont(latency_s, 0.95) AS p95_latency_s
+    avg(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate
 """
 
 NONE_LABEL = "(none)"
@@ -30,7 +28,11 @@ NONE_LABEL = "(none)"
 
 def breakdowns(con: Any, dimensions: tuple[str, ...]
                ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """The totals and the metrics per value of each dimension, in one scan.
+    """The totals and the metrics per value of each dimension.
+
+    Sums and counts come from one grouped scan.  Exact latency percentiles
+    hold every value of a group in memory and cannot spill to disk, so they
+    are computed one dimension at a time to keep memory bounded.
 
     Returns:
         The totals (with the first and last call), and per dimension its rows,
@@ -51,10 +53,27 @@ def breakdowns(con: Any, dimensions: tuple[str, ...]
             continue
         del row["first_call"], row["last_call"]
         by[dimension].append({"key": keys[dimension] or NONE_LABEL, **row})
+    totals.update(latency_percentiles(con, None)[None])
     for dimension, group in by.items():
+        latency = latency_percentiles(con, dimension)
+        for row in group:
+            row.update(latency.get(row["key"], {}))
         group.sort(key=lambda r: (-(r["cost_usd"] or -1.0), -r["calls"], r["key"]))
         _add_shares(group)
     return totals, by
+
+
+def latency_percentiles(con: Any, dimension: str | None
+                        ) -> dict[str | None, dict[str, float | None]]:
+    """Exact p50 and p95 latency per value of ``dimension`` (overall if None)."""
+    key = f"coalesce({dimension}, '{NONE_LABEL}')" if dimension else "NULL"
+    found: dict[str | None, dict[str, float | None]] = {}
+    for value, quantiles in con.execute(
+            f"SELECT {key} AS k, quantile_cont(latency_s, [0.5, 0.95]) "
+            "FROM scoped GROUP BY k").fetchall():
+        p50, p95 = quantiles if quantiles else (None, None)
+        found[value] = {"p50_latency_s": p50, "p95_latency_s": p95}
+    return found or {None: {"p50_latency_s": None, "p95_latency_s": None}}
 
 
 def grouped_dimension(grouping_id: int, dimensions: tuple[str, ...]) -> str | None:

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mre_eval.errors import DataError
 from mre_eval.observe import complexity, ingest
-from mre_eval.observe.costs import open_db
+from mre_eval.observe.costs import database
 from mre_eval.observe.ingest import Problems
 from mre_eval.observe.queries import NONE_LABEL, rows
 from mre_eval.observe.record import request_hash
@@ -78,24 +77,20 @@ def sample_requests(paths: list[Path], out: Path, *, n: int = 200, seed: int = 0
     Raises:
         DataError: when no logged request kept its text.
     """
-    with tempfile.TemporaryDirectory(prefix="mre-eval-sample-") as tmp:
-        con = open_db(Path(tmp), "2GB", None)
-        try:
-            ingest.create_table(con, {c: ingest.RECORD_COLUMNS[c] for c in COLUMNS})
-            problems = ingest.load(con, paths, Path(tmp), fmt=fmt, mapping=mapping,
-                                   columns=COLUMNS)
-            with_text, without = con.execute(
-                "SELECT count(request_text), count(*) - count(request_text) "
-                "FROM raw_calls").fetchone()
-            if not with_text:
-                raise DataError(
-                    "no logged request kept its text, so none can be replayed: "
-                    "log with observe.install(PATH, keep_text=True) or "
-                    "track(..., keep_text=True)")
-            _distinct_requests(con, routing)
-            strata, drawn = _draw(con, n, seed, min_per_stratum)
-        finally:
-            con.close()
+    with database() as (con, workdir):
+        ingest.create_table(con, {c: ingest.RECORD_COLUMNS[c] for c in COLUMNS})
+        problems = ingest.load(con, paths, workdir, fmt=fmt, mapping=mapping,
+                               columns=COLUMNS)
+        with_text, without = con.execute(
+            "SELECT count(request_text), count(*) - count(request_text) "
+            "FROM raw_calls").fetchone()
+        if not with_text:
+            raise DataError(
+                "no logged request kept its text, so none can be replayed: "
+                "log with observe.install(PATH, keep_text=True) or "
+                "track(..., keep_text=True)")
+        _distinct_requests(con, routing)
+        strata, drawn = _draw(con, n, seed, min_per_stratum)
     atomic_write_text(out, "".join(json.dumps(r, default=str) + "\n" for r in drawn))
     return SampleResult(len(drawn), strata, with_text, without, problems)
 

@@ -122,3 +122,11 @@ def test_records_are_flushed_when_the_process_exits(tmp_path: Path) -> None:
         "    writer.write({'ts': '2026-11-02T00:00:00Z', 'model': 'm', 'i': i})\n")
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     assert [json.loads(x)["i"] for x in path.read_text().splitlines()] == list(range(25))
+
+
+def test_a_record_written_after_close_is_still_appended(tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    writer = RecordWriter(path)
+    writer.close()
+    writer.write(_record(1))
+    assert len(path.read_text().splitlines()) == 1

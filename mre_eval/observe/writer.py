@@ -128,8 +128,8 @@ class RecordWriter:
                 self._buffer.append(row)
                 waiting = len(self._buffer)
             self._ensure_thread()
-            if waiting >= self.max_buffer:
-                self.flush()  # the flusher is behind: write rather than drop
+            if self._closed or waiting >= self.max_buffer:
+                self.flush()  # no flusher, or it is behind: write, never drop
             elif waiting >= self.batch_size:
                 self._wake.set()
         except Exception:

@@ -4,7 +4,7 @@
    threshold (by its 95% lower bound unless the suite says ``gate_on: point``).
    When none does, the most capable configuration takes all traffic
    (policy ``fallback``) and the shortfall is reported.
-2. Learned: cascades of two or three frontier configurations, ending at
+2. Learned: cascades of two to four frontier configurations, ending at
    the most capable one, with one
    shared cut-off on predicted quality, tried on the cross-fitted
    (out-of-fold) predictions.  Their quality is the observed outcome of the

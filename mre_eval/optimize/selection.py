@@ -25,7 +25,7 @@ import numpy as np
 from mre_eval.optimize.candidates import TaskData
 from mre_eval.optimize.policy import Cascade, Outcome, estimate, fast_low, meets
 
-MAX_MEMBERS = 3      # configurations in one cascade
+MAX_MEMBERS = 4      # configurations in one cascade
 CUTOFF_LEVELS = 33   # quantiles of the predictions tried as cut-offs
 MARGINS = (0.0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05)
 

@@ -83,6 +83,7 @@ class RetryPolicy:
         self._rng = random.Random(seed)
         self._sleep = sleep
         self._clock = clock
+        self._announced: set[str] = set()
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
         """Await ``fn()`` until it succeeds or may not be retried.
@@ -106,9 +107,16 @@ class RetryPolicy:
                 if attempt > self.retries or not self.is_retryable(exc):
                     raise
                 wait = self.delay(attempt, exc)
-                log.debug("attempt %d failed (%s); retrying in %.2fs",
-                          attempt, type(exc).__name__, wait)
+                self._log_retry(attempt, exc, wait)
             await self._sleep(wait)
+
+    def _log_retry(self, attempt: int, exc: Exception, wait: float) -> None:
+        # the first retry of each kind of fault is news; the rest is detail
+        kind = type(exc).__name__
+        level = logging.DEBUG if kind in self._announced else logging.INFO
+        self._announced.add(kind)
+        log.log(level, "%s on attempt %d; retrying in %.1fs (later %s retries "
+                "are logged at debug level)", kind, attempt, wait, kind)
 
     def is_retryable(self, exc: BaseException) -> bool:
         """Whether ``exc`` is a transient fault worth another attempt."""

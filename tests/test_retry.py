@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 from types import SimpleNamespace
 
 import httpx
@@ -194,3 +195,18 @@ def test_call_sleeps_what_the_server_asked() -> None:
 def test_negative_settings_are_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ConfigError, match="must be zero or more"):
         RetryPolicy(**bad)  # type: ignore[arg-type]
+
+
+def test_first_retry_of_a_kind_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    fn, _ = failing([StatusError(429)] * 3)
+
+    logger = logging.getLogger("mre_eval.retry")
+    logger.addHandler(caplog.handler)  # the CLI may have stopped propagation
+    try:
+        with caplog.at_level("INFO", logger="mre_eval.retry"):
+            asyncio.run(RetryPolicy(retries=4, sleep=Recorder()).call(fn))
+    finally:
+        logger.removeHandler(caplog.handler)
+
+    infos = [r for r in caplog.records if r.levelname == "INFO"]
+    assert len(infos) == 1 and "StatusError on attempt 1" in infos[0].getMessage()

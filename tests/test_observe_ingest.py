@@ -154,3 +154,14 @@ def test_fractional_token_count_is_malformed_not_rounded(tmp_path: Path) -> None
     rows, problems = _load(tmp_path, log)
     assert [r["input_tokens"] for r in rows] == [100]
     assert problems.listed[0][1:] == (2, "input_tokens 1.5 is not a whole number")
+
+
+def test_pretty_printed_spans_one_after_another(tmp_path: Path) -> None:
+    span = {"name": "chat", "start_time": "2026-11-02T10:00:00Z",
+            "attributes": {"gen_ai.request.model": "gpt-4o-mini",
+                           "gen_ai.usage.input_tokens": 12,
+                           "gen_ai.usage.output_tokens": 3}}
+    export = tmp_path / "console.json"
+    export.write_text(json.dumps(span, indent=4) + "\n" + json.dumps(span, indent=4))
+    rows, problems = _load(tmp_path, export, fmt="otel")
+    assert len(rows) == 2 and problems.malformed == 0

@@ -8,6 +8,9 @@ Two exports are read, as one JSON document or as one JSON object per line:
 - flat spans (what the Python SDK's console exporter prints): a span or a list
   of spans with an ``attributes`` object and ISO ``start_time`` / ``end_time``.
 
+Several pretty-printed spans one after another (as the console exporter
+prints them) are read too.
+
 A span is a model call when it carries ``gen_ai.request.model`` (or
 ``gen_ai.response.model``).  Tokens come from ``gen_ai.usage.input_tokens`` and
 ``gen_ai.usage.output_tokens``.  The conventions have no attribute for the
@@ -101,19 +104,27 @@ def span_record(span: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
 
 def _documents(source: Any, path: Path, problems: Any
                ) -> Iterator[tuple[int, Any]]:
+    # one document, JSON lines, or pretty-printed spans one after another
     text = source.read()
-    try:
-        yield 1, json.loads(text)
-        return
-    except ValueError:
-        pass
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    decoder = json.JSONDecoder()
+    position, line, counted = 0, 1, 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            return
+        line += text.count("\n", counted, position)
+        counted = position
         try:
-            yield number, json.loads(line)
+            document, position = decoder.raw_decode(text, position)
         except ValueError as exc:
-            problems.add(path, number, f"not JSON ({exc.msg})")
+            problems.add(path, line, f"not JSON ({exc.msg})")
+            next_line = text.find("\n", position)
+            if next_line < 0:
+                return
+            position = next_line + 1
+            continue
+        yield line, document
 
 
 def _spans(document: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:

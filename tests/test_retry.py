@@ -197,16 +197,14 @@ def test_negative_settings_are_refused(bad: dict[str, float]) -> None:
         RetryPolicy(**bad)  # type: ignore[arg-type]
 
 
-def test_first_retry_of_a_kind_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_first_retry_of_a_kind_is_logged_once(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     fn, _ = failing([StatusError(429)] * 3)
+    # the CLI's log setup, if a test ran it, stops propagation to pytest
+    monkeypatch.setattr(logging.getLogger("mre_eval"), "propagate", True)
 
-    logger = logging.getLogger("mre_eval.retry")
-    logger.addHandler(caplog.handler)  # the CLI may have stopped propagation
-    try:
-        with caplog.at_level("INFO", logger="mre_eval.retry"):
-            asyncio.run(RetryPolicy(retries=4, sleep=Recorder()).call(fn))
-    finally:
-        logger.removeHandler(caplog.handler)
+    with caplog.at_level("INFO", logger="mre_eval.retry"):
+        asyncio.run(RetryPolicy(retries=4, sleep=Recorder()).call(fn))
 
     infos = [r for r in caplog.records if r.levelname == "INFO"]
     assert len(infos) == 1 and "StatusError on attempt 1" in infos[0].getMessage()

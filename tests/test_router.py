@@ -104,3 +104,23 @@ def test_importing_mre_eval_does_not_import_scikit_learn() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_check_refuses_results_without_a_routed_configuration(
+        routing_path: Path) -> None:
+    from mre_eval.optimize.evaluate import check
+
+    results, examples = synthetic(n=60)
+    only_cheap = results[results["model"] == "cheap"]
+    with pytest.raises(DataError, match="no priced answers of strong"):
+        check(Router.load(routing_path), only_cheap, examples)
+
+
+def test_check_measures_the_file_on_new_requests(routing_path: Path) -> None:
+    from mre_eval.optimize.evaluate import check
+
+    results, examples = synthetic(n=60)
+    report = check(Router.load(routing_path), results, examples)["qa"]
+    assert report.observed.point == pytest.approx(1.0)
+    assert report.cost < report.static_cost
+    assert report.as_dict()["saving_vs_static_pct"] > 0

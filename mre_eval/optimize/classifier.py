@@ -70,11 +70,16 @@ class TaskClassifier:
 
     def predict_one(self, text: str) -> np.ndarray:
         """Predicted quality of every configuration on one request, fast."""
+        return self.predict_fold(text)[1]
+
+    def predict_fold(self, text: str) -> tuple[int, np.ndarray]:
+        """The request's fold and its fold model's predictions, fast."""
         if not self._weights:
             self._weights = [_dense_weights(p) for p in self.pipelines]
-        coef, intercept = self._weights[fold_of(text, self.folds, self.seed)]
+        fold = fold_of(text, self.folds, self.seed)
+        coef, intercept = self._weights[fold]
         idx, values = self.pipelines[0].named_steps["features"].vector(text)
-        return np.clip(values @ coef[idx] + intercept, 0.0, 1.0)
+        return fold, np.clip(values @ coef[idx] + intercept, 0.0, 1.0)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -29,7 +29,7 @@ def litellm_config(routing: dict[str, Any]) -> dict[str, Any]:
                     "task_type": task, "tier": route["tier"],
                     "model": route["model"],
                     "prompt_variant": route["prompt_variant"],
-                    "expected_share": route["share"], "cutoff": route["cutoff"],
+                    "expected_share": route["share"],
                     "policy": entry["policy"]}},
             })
         fallbacks += [{low: [high]} for low, high in zip(names, names[1:])]

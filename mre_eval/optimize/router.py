@@ -40,22 +40,26 @@ class RouteDecision:
                 "tier": self.tier, "predicted_quality": self.predicted_quality}
 
 
+_Step = tuple[RouteDecision, int | None, float | None]  # decision, column, cut-off
+
+
 @dataclass(frozen=True)
 class _TaskRouter:
-    routes: tuple[RouteDecision, ...]
-    cutoffs: tuple[float, ...]
-    columns: tuple[int, ...]        # classifier output column of each route
+    static: RouteDecision | None
+    folds: tuple[tuple[_Step, ...], ...]     # a learned policy's cascade per fold
     classifier: Any | None
 
     def route(self, text: str) -> RouteDecision:
-        if self.classifier is None:
-            return self.routes[0]
-        predicted = self.classifier.predict_one(text)
-        for pos, cut in enumerate(self.cutoffs):
-            if predicted[self.columns[pos]] >= cut:
-                return _with_quality(self.routes[pos], predicted[self.columns[pos]])
-        last = len(self.routes) - 1
-        return _with_quality(self.routes[last], predicted[self.columns[last]])
+        if self.static is not None:
+            return self.static
+        fold, predicted = self.classifier.predict_fold(text)
+        steps = self.folds[fold]
+        for decision, column, cut in steps[:-1]:
+            if predicted[column] >= cut:
+                return _with_quality(decision, predicted[column])
+        decision, column, _ = steps[-1]
+        return decision if column is None else _with_quality(decision,
+                                                             predicted[column])
 
 
 class Router:
@@ -98,19 +102,27 @@ class Router:
 
 
 def _task_router(name: str, entry: dict[str, Any], classifier: Any) -> _TaskRouter:
-    routes = entry["routes"]
     quality = entry["expected_quality"]["point"]
-    decisions = tuple(RouteDecision(r["model"], r["prompt_variant"], r["tier"],
-                                    quality) for r in routes)
+    decisions = {(r["model"], r["prompt_variant"]):
+                 RouteDecision(r["model"], r["prompt_variant"], r["tier"], quality)
+                 for r in entry["routes"]}
     if entry["policy"] != "learned":
-        return _TaskRouter(decisions[:1], (), (), None)
-    if classifier is None:
+        return _TaskRouter(next(iter(decisions.values())), (), None)
+    if classifier is None or len(entry["folds"]) != classifier.folds:
         raise ConfigError(f"task type {name!r} has a learned policy but the "
-                          "classifier file holds no model for it: run optimize again")
-    labels = {label: i for i, label in enumerate(classifier.labels)}
-    columns = tuple(labels[f"{r['model']} / {r['prompt_variant']}"] for r in routes)
-    cutoffs = tuple(float(r["cutoff"]) for r in routes[:-1])
-    return _TaskRouter(decisions, cutoffs, columns, classifier)
+                          "classifier file holds no matching model for it: run "
+                          "optimize again")
+    columns = {label: i for i, label in enumerate(classifier.labels)}
+    folds = tuple(tuple(_step(step, decisions, columns) for step in fold["cascade"])
+                  for fold in entry["folds"])
+    return _TaskRouter(None, folds, classifier)
+
+
+def _step(step: dict[str, Any], decisions: dict[tuple[str, str], RouteDecision],
+          columns: dict[str, int]) -> _Step:
+    key = (step["model"], step["prompt_variant"])
+    column = columns.get(f"{key[0]} / {key[1]}")
+    return decisions[key], column, step["cutoff"]
 
 
 def _with_quality(decision: RouteDecision, value: float) -> RouteDecision:

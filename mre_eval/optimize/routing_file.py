@@ -93,7 +93,7 @@ def task_entry(task: TaskResult) -> dict[str, Any]:
     return {
         "threshold": spec.threshold, "threshold_on": spec.threshold_on,
         "gate_on": spec.gate_on, "policy": chosen.kind, "met": chosen.meets,
-        "message": task.unmet, "routes": routes,
+        "message": task.unmet, "routes": routes, "folds": _folds(task),
         "expected_quality": expected.quality.as_dict(),
         "expected_cost_per_request": expected.cost,
         "baselines": _baselines(task),
@@ -141,14 +141,23 @@ def load_routing(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 def _routes(task: TaskResult) -> list[dict[str, Any]]:
     cascade, configs = task.chosen.cascade, task.data.configs
     names = tier_names(len(cascade.members))
-    cutoffs = list(cascade.cutoffs) + [None]
     litellm = task.data.litellm_models or [None] * len(configs)
     return [{"tier": names[pos], "model": configs[m].model,
              "prompt_variant": configs[m].prompt_variant,
              "share": task.chosen.outcome.shares[pos],
-             "cutoff": None if cutoffs[pos] is None else float(cutoffs[pos]),
              "litellm_model": litellm[m]}
             for pos, m in enumerate(cascade.members)]
+
+
+def _folds(task: TaskResult) -> list[dict[str, Any]]:
+    # a learned policy routes each fold's traffic by that fold's cascade
+    configs = task.data.configs
+    return [{"fold": j, "cascade": [
+                {"model": configs[m].model,
+                 "prompt_variant": configs[m].prompt_variant,
+                 "cutoff": float(cut) if cut is not None else None}
+                for m, cut in zip(c.members, [*c.cutoffs, None])]}
+            for j, c in enumerate(task.chosen.folds)]
 
 
 def _baselines(task: TaskResult) -> dict[str, Any]:

@@ -4,13 +4,12 @@
    threshold (by its 95% lower bound unless the suite says ``gate_on: point``).
    When none does, the most capable configuration takes all traffic
    (policy ``fallback``) and the shortfall is reported.
-2. Learned: cascades of two to four frontier configurations, ending at
-   the most capable one, with one
-   shared cut-off on predicted quality, tried on the cross-fitted
-   (out-of-fold) predictions.  Their quality is the observed outcome of the
-   configuration each request was sent to, never a prediction, and the
-   promise is measured on folds whose outcomes did not choose the cascade
-   (see :mod:`.selection`).
+2. Learned: cascades of two to four frontier configurations, ending at the
+   most capable one, with one shared cut-off on predicted quality, tried on
+   cross-fitted (out-of-fold) predictions.  Each fold's traffic gets the
+   cascade chosen without that fold's outcomes (see :mod:`.selection`), so
+   the promised quality is the observed outcome of the configuration each
+   request was sent to, out of fold, never a prediction.
 3. The learned candidate ships only when it meets the threshold and its
    per-request cost is below the static policy's with 95% confidence (paired
    over the same requests); otherwise static ships, and the decision record
@@ -39,9 +38,10 @@ class Choice:
     """One policy considered, with what it did on the fit examples."""
 
     kind: str                      # learned | static | fallback
-    cascade: Cascade
-    outcome: Outcome
+    cascade: Cascade               # its configurations, cheapest first
+    outcome: Outcome               # shares follow ``cascade.members``
     meets: bool
+    folds: tuple[Cascade, ...] = ()  # a learned policy's cascade per fold
 
 
 @dataclass
@@ -120,8 +120,9 @@ def _learned(data: TaskData, stats: list[ConfigStats], featurizer: object,
     if chosen is None:
         return None, classifier, record
     record["margin"] = chosen.margin
-    return (Choice("learned", chosen.cascade, chosen.outcome, True), classifier,
-            record)
+    union = Cascade(chosen.members, ())
+    return (Choice("learned", union, chosen.outcome, True, chosen.cascades),
+            classifier, record)
 
 
 def _decide(static: Choice, learned: Choice | None,

@@ -1,18 +1,17 @@
-"""Choosing a cascade and its cut-off without grading our own homework.
+"""Choosing cascades and cut-offs without grading our own homework.
 
-Picking the cheapest of thousands of (cascade, cut-off) candidates on the
-same outcomes that then measure it flatters the winner.  So the promise is
-the out-of-fold quality of the whole selection procedure: for each fold, the
-candidate is chosen on the other folds' outcomes only and then measured on
-that fold (whose predictions are out-of-fold as well).  The candidate that
-ships is the one the same procedure picks on every fold together.
+Picking the cheapest of many (cascade, cut-off) candidates on the same
+outcomes that then measure it flatters the winner.  So the policy is
+cross-fitted all the way: for each fold, a cascade is chosen on the other
+folds' outcomes only, and that fold's traffic is routed by it (scored by
+the fold's own classifier, which never saw the fold either).  Live requests
+fall in a fold by the same hash.  The promised quality, cost and traffic
+shares are therefore the shipped policy's own out-of-fold outcomes.
 
-The procedure asks each candidate for a margin above the threshold; of the
-margins in :data:`MARGINS` whose procedure meets the threshold out of fold
-(by the suite's rule), the one whose shipped cascade costs least is used.
-The promised quality is the procedure's; the promised cost and traffic
-shares are the shipped cascade's own, on out-of-fold predictions, which is
-what it will spend, since live requests are scored the same way.
+Each fold asks its candidates for a margin above the threshold; of the
+margins in :data:`MARGINS` whose policy meets the threshold out of fold (by
+the suite's rule), the cheapest is used.  A fold where no candidate clears
+the bar is routed by the static policy.
 """
 
 from __future__ import annotations
@@ -43,10 +42,12 @@ class Screen:
 
 @dataclass(frozen=True)
 class Selected:
-    """The cascade that ships and the honest measure of how it was chosen."""
+    """The per-fold cascades that ship and their out-of-fold outcome."""
 
-    cascade: Cascade
-    outcome: Outcome
+    cascades: tuple[Cascade, ...]    # one per fold
+    configs: np.ndarray              # configuration each example went to
+    outcome: Outcome                 # shares follow ``members``
+    members: tuple[int, ...]         # configurations used, cheapest first
     margin: float
     candidates: int
 
@@ -74,41 +75,49 @@ def screen(data: TaskData, predicted: np.ndarray, index: list[int],
 
 def select(data: TaskData, predicted: np.ndarray, found: Screen,
            fold_ids: np.ndarray, static_index: int) -> Selected | None:
-    """The cheapest margin whose procedure meets the threshold out of fold."""
+    """The cheapest margin whose cross-fitted policy meets the threshold."""
     spec, best = data.spec, None
     for margin in MARGINS:
-        final = _cheapest(found, None, spec.threshold + margin, data)
-        if final is None:
+        if _cheapest(found, None, spec.threshold + margin, data) is None:
             break
-        q, _ = _honest(data, predicted, found, fold_ids, margin, static_index)
+        cascades, picked = _per_fold(data, predicted, found, fold_ids, margin,
+                                     static_index)
+        if all(len(c.members) == 1 for c in cascades):
+            continue
+        rows = np.arange(len(picked))
+        q, c = data.quality[rows, picked], data.cost[rows, picked]
         quality = estimate(q, data.binary)
-        cascade = found.cascades[final]
-        picked = cascade.configs(predicted)
-        cost = data.cost[np.arange(len(picked)), picked]
         if meets(quality, spec.threshold, spec.gate_on) and (
-                best is None or cost.mean() < best.outcome.cost):
-            shares = tuple(float(np.mean(picked == m)) for m in cascade.members)
-            best = Selected(cascade, Outcome(quality, float(cost.mean()), shares,
-                                             cost, q), margin, len(found.cascades))
+                best is None or c.mean() < best.outcome.cost):
+            members = _members(data, cascades)
+            shares = tuple(float(np.mean(picked == m)) for m in members)
+            best = Selected(cascades, picked,
+                            Outcome(quality, float(c.mean()), shares, c, q),
+                            members, margin, len(found.cascades))
     return best
 
 
-def _honest(data: TaskData, predicted: np.ndarray, found: Screen,
-            fold_ids: np.ndarray, margin: float,
-            static_index: int) -> tuple[np.ndarray, np.ndarray]:
+def _per_fold(data: TaskData, predicted: np.ndarray, found: Screen,
+              fold_ids: np.ndarray, margin: float, static_index: int
+              ) -> tuple[tuple[Cascade, ...], np.ndarray]:
     # each fold routed by the candidate chosen without its outcomes
-    q = np.empty(len(fold_ids))
-    c = np.empty(len(fold_ids))
+    picked = np.empty(len(fold_ids), dtype=int)
+    cascades = []
     for fold in range(len(found.counts)):
-        rows = np.flatnonzero(fold_ids == fold)
-        if not len(rows):
-            continue
         pick = _cheapest(found, fold, data.spec.threshold + margin, data)
-        configs = (found.cascades[pick].configs(predicted[rows]) if pick is not None
-                   else np.full(len(rows), static_index))
-        q[rows] = data.quality[rows, configs]
-        c[rows] = data.cost[rows, configs]
-    return q, c
+        cascade = (found.cascades[pick] if pick is not None
+                   else Cascade((static_index,), ()))
+        rows = np.flatnonzero(fold_ids == fold)
+        if len(rows):
+            picked[rows] = cascade.configs(predicted[rows])
+        cascades.append(cascade)
+    return tuple(cascades), picked
+
+
+def _members(data: TaskData, cascades: tuple[Cascade, ...]) -> tuple[int, ...]:
+    used = {m for c in cascades for m in c.members}
+    costs = data.cost.mean(axis=0)
+    return tuple(sorted(used, key=lambda m: (costs[m], m)))
 
 
 def _cheapest(found: Screen, without: int | None, target: float,

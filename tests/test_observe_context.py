@@ -50,6 +50,7 @@ def test_unknown_model_stays_unpriced(tmp_path: Path) -> None:
         call.usage(input_tokens=10, output_tokens=5)
     (row,) = _rows(writer)
     assert row["cost_usd"] is None and row["input_tokens"] == 10
+    assert row["cost_source"] == "no_price_in_map"
 
 
 def test_provider_billed_cost_is_kept(tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ def test_unpriced_cost_is_written_as_null(tmp_path: Path) -> None:
                             usage=Usage(10, 5)))
     writer.close()
     row = json.loads(path.read_text())
-    assert row["cost_usd"] is None and row["cost_source"] is None
+    assert row["cost_usd"] is None and row["cost_source"] == "no_price_in_map"
     assert row["ts"] == "2026-11-02T00:00:00.000000Z"
 
 

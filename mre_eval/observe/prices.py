@@ -16,12 +16,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from mre_eval.observe.record import NO_PRICE
 from mre_eval.pricing import Usage, price_call
 
 log = logging.getLogger(__name__)
-
-# cost_source of a call that was looked up in the map and had no price there
-NO_PRICE = "no_price_in_map"
 
 
 @dataclass(frozen=True)

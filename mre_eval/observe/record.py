@@ -45,6 +45,10 @@ RECORD_COLUMNS: dict[str, str] = {
 }
 
 REQUIRED_COLUMNS = ("ts", "model")
+
+# cost_source of a call whose tokens are known but whose model has no price in
+# litellm's map: it was looked up, so readers need not look it up again
+NO_PRICE = "no_price_in_map"
 INT_COLUMNS = tuple(k for k, v in RECORD_COLUMNS.items() if v == "BIGINT")
 FLOAT_COLUMNS = ("cost_usd", "latency_s")
 STR_COLUMNS = tuple(k for k, v in RECORD_COLUMNS.items() if v == "VARCHAR")
@@ -98,7 +102,7 @@ class CallRecord:
             "cached_tokens": usage.cached_tokens if self.usage else None,
             "reasoning_tokens": usage.reasoning_tokens if self.usage else None,
             "cost_usd": self.cost.usd,
-            "cost_source": self.cost.source,
+            "cost_source": self._cost_source(usage),
             "latency_s": self.latency_s,
             "status": self.status,
             "error": self.error,
@@ -106,6 +110,12 @@ class CallRecord:
             "request_chars": self.request_chars,
             "request_text": self.request_text,
         }
+
+    def _cost_source(self, usage: Usage) -> str | None:
+        if self.cost.usd is None and usage.input_tokens is not None \
+                and usage.output_tokens is not None:
+            return NO_PRICE
+        return self.cost.source
 
     def to_json(self) -> str:
         """One compact JSON line, without the trailing newline."""

@@ -139,13 +139,19 @@ class TextFeaturizer(BaseEstimator, TransformerMixin):
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """One request's (indices, values): the fast path of :meth:`transform`."""
-        w_idx, w_val = _tfidf(self.word_tokens_(text), self.word_vocab_,
-                              self.word_idf_, 0)
-        c_idx, c_val = _tfidf(self.char_grams_(text), self.char_vocab_,
-                              self.char_idf_, self.offset_char_)
+        known = [i for i in map(self.word_vocab_.get, self.word_tokens_(text))
+                 if i is not None]
+        known += [i for i in map(self.char_vocab_.get, self.char_grams_(text))
+                  if i is not None]
+        idx, tf = np.unique(np.array(known, dtype=np.int64), return_counts=True)
+        values = (1.0 + np.log(tf)) * self.idf_[idx]
+        split = int(np.searchsorted(idx, self.offset_char_))
+        for part in (values[:split], values[split:]):   # each block has unit norm
+            if len(part):
+                part /= np.sqrt(part @ part)
         shape = (np.array(structure(text)) - self.shape_mean_) / self.shape_scale_
-        return (np.concatenate([w_idx, c_idx, self.shape_idx_]),
-                np.concatenate([w_val, c_val, shape]))
+        return (np.concatenate([idx, self.shape_idx_]),
+                np.concatenate([values, shape]))
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -154,7 +160,8 @@ class TextFeaturizer(BaseEstimator, TransformerMixin):
 
     def __getstate__(self) -> dict[str, Any]:
         compiled = ("word_vocab_", "char_vocab_", "word_idf_", "char_idf_",
-                    "word_tokens_", "char_grams_", "offset_char_", "shape_idx_")
+                    "word_tokens_", "char_grams_", "offset_char_", "shape_idx_",
+                    "idf_")
         return {k: v for k, v in self.__dict__.items() if k not in compiled}
 
     def _compile(self) -> None:
@@ -165,19 +172,11 @@ class TextFeaturizer(BaseEstimator, TransformerMixin):
         self.word_tokens_ = self.word_.analyzer
         self.char_grams_ = self.char_.analyzer
         self.offset_char_ = len(self.word_idf_)
+        self.char_vocab_ = {k: v + self.offset_char_
+                            for k, v in self.char_vocab_.items()}
+        self.idf_ = np.concatenate([self.word_idf_, self.char_idf_])
         self.shape_idx_ = (np.arange(len(STRUCTURE_NAMES)) + self.offset_char_
                            + len(self.char_idf_))
-
-
-def _tfidf(tokens: list[str], vocab: dict[str, int], idf: np.ndarray,
-           offset: int) -> tuple[np.ndarray, np.ndarray]:
-    known = [i for i in map(vocab.get, tokens) if i is not None]
-    if not known:
-        return np.empty(0, dtype=np.int64), np.empty(0)
-    idx, tf = np.unique(np.array(known, dtype=np.int64), return_counts=True)
-    values = (1.0 + np.log(tf)) * idf[idx]
-    values /= np.sqrt(values @ values)
-    return idx + offset, values
 
 
 def _clip(text: str, head: int, tail: int) -> str:

@@ -153,3 +153,19 @@ def test_complexity_from_a_routing_file(tmp_path: Path, monkeypatch) -> None:
 def test_missing_routing_file_is_a_config_error(log: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no routing file at"):
         cost_report([log], routing=tmp_path / "nope.json", threads=1)
+
+
+def test_routing_file_of_another_version_is_a_config_error(
+        log: Path, tmp_path: Path, monkeypatch) -> None:
+    import mre_eval
+
+    class _OldFormat:
+        @classmethod
+        def load(cls, path: Path) -> None:
+            raise KeyError("folds")
+
+    monkeypatch.setattr(mre_eval, "Router", _OldFormat, raising=False)
+    routing = tmp_path / "routing.json"
+    routing.write_text("{}")
+    with pytest.raises(ConfigError, match="could not be loaded as a routing file"):
+        cost_report([log], routing=routing, threads=1)

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from mre_eval.errors import ConfigError
+from mre_eval.errors import ConfigError, MreEvalError
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,15 @@ def load_router(routing: Path) -> Any:
             "complexity tiers from a routing.json need mre_eval.Router, which "
             "this installation does not provide; leave --routing out to bucket "
             "requests by length") from exc
-    return Router.load(routing)
+    try:
+        return Router.load(routing)
+    except MreEvalError:
+        raise
+    except Exception as exc:  # a file of another version, say
+        raise ConfigError(
+            f"{routing} could not be loaded as a routing file ({type(exc).__name__}: "
+            f"{exc}); re-run `mre-eval optimize` with this version, or leave "
+            "--routing out to bucket requests by length") from exc
 
 
 def _tier(router: Any, feature: str | None, text: str) -> str:

@@ -79,11 +79,13 @@ def thresholds(results: pd.DataFrame, gap: float) -> dict[str, float]:
     return {task: round(float(q) - gap, 4) for task, q in best.items()}
 
 
-def honesty(fit_r, fit_e, out_r, out_e, gap: float, gate: str, folder: Path) -> list:
+def honesty(fit_r, fit_e, out_r, out_e, gap: float, gate: str, folder: Path,
+            folds: int = 5) -> list:
     specs = {t: TaskSpec(t, v, "pass_rate", gate)
              for t, v in thresholds(fit_r, gap).items()}
     started = time.perf_counter()
-    opt = optimize(fit_r, fit_e, specs, suite_name="routerbench", seed=0)
+    opt = optimize(fit_r, fit_e, specs, suite_name="routerbench", seed=0,
+                   folds=folds)
     seconds = time.perf_counter() - started
     path = folder / f"routing-{gap}-{gate}.json"
     routing = write_routing(opt, path)
@@ -217,7 +219,9 @@ def main() -> None:
     parser.add_argument("--sections", default="honesty,yardstick,scale",
                         help="comma-separated: honesty (with router latency), "
                         "yardstick, scale")
-    sections = parser.parse_args().sections.split(",")
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    sections = args.sections.split(",")
     results, examples = routerbench()
     fit_r, fit_e, out_r, out_e = split(results, examples)
     print(json.dumps({"kept_out_prompts": int(len(out_e)),
@@ -228,7 +232,7 @@ def main() -> None:
             for gate in ("lower_bound", "point"):
                 if "honesty" in sections:
                     _show("honesty", honesty(fit_r, fit_e, out_r, out_e, gap, gate,
-                                             folder))
+                                             folder, args.folds))
                 if "yardstick" in sections:
                     _show("yardstick", yardstick(fit_r, fit_e, out_r, out_e, gap,
                                                  gate))

@@ -53,6 +53,8 @@ def test_totals_and_per_feature_figures(log: Path) -> None:
     assert features["chat"]["error_rate"] == pytest.approx(0.25)
     assert features["extract"]["unpriced_calls"] == 1
     assert features["summarize"]["cost_share"] == pytest.approx(0.36 / 0.60)
+    assert totals["days_with_calls"] == 2
+    assert features["summarize"]["requests_per_day"] == pytest.approx(1.5)
     assert [r["key"] for r in report.breakdowns["feature"]] == [
         "summarize", "extract", "chat"]
 

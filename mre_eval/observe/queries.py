@@ -54,6 +54,12 @@ def breakdowns(con: Any, dimensions: tuple[str, ...]
         del row["first_call"], row["last_call"]
         by[dimension].append({"key": keys[dimension] or NONE_LABEL, **row})
     totals.update(latency_percentiles(con, None)[None])
+    days = con.execute(
+        "SELECT count(DISTINCT CAST(ts AS DATE)) FROM scoped").fetchone()[0]
+    totals["days_with_calls"] = days
+    for row in [totals, *by.get("feature", [])]:
+        # the traffic mix a forecast needs: calls per day that saw calls
+        row["requests_per_day"] = row["calls"] / days if days else None
     for dimension, group in by.items():
         latency = latency_percentiles(con, dimension)
         for row in group:

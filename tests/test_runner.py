@@ -204,3 +204,18 @@ def test_recorded_routerbench_replays_scores_and_costs(tmp_path: Path) -> None:
         pytest.approx(gpt4["score_y"].mean())
     written = json.loads((report.run_dir / "summary.json").read_text())
     assert len(written["rows"]) == 33
+
+
+def test_repeats_are_separate_calls_and_show_pass_hat_k(
+        tmp_path: Path, openai_stub: StubServer, tiny_key: str) -> None:
+    suite = write_suite(tmp_path, tiny_suite_data(openai_stub.url))
+    args = ["run", str(suite), "--repeats", "3", "--reports", str(tmp_path / "r")]
+    os.chdir(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    # each repeat is its own sample: the cache must not serve repeat 1 from 0
+    assert openai_stub.requests == 18
+    assert "pass^3" in result.output
+    frame = store.read_results(store.find_run(None, tmp_path / "r"))
+    assert sorted(frame["repeat"].unique().tolist()) == [0, 1, 2]
+    assert not frame["cache_hit"].any()

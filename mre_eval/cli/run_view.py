@@ -46,16 +46,18 @@ def summary_tables(rows: list[dict[str, Any]]) -> list[Table]:
     """One table per task type: quality, cost and latency per configuration."""
     variants = len({row["prompt_variant"] for row in rows}) > 1
     timed = any(row["latency_p50_s"] is not None for row in rows)
+    repeats = max((row["repeats"] for row in rows), default=1)
     tables: dict[str, Table] = {}
     for row in rows:
         task = row["task_type"]
         if task not in tables:
-            tables[task] = _table(row, variants, timed)
-        tables[task].add_row(*_cells(row, variants, timed))
+            tables[task] = _table(row, variants, timed, repeats)
+        tables[task].add_row(*_cells(row, variants, timed, repeats))
     return list(tables.values())
 
 
-def _table(first: dict[str, Any], variants: bool, timed: bool) -> Table:
+def _table(first: dict[str, Any], variants: bool, timed: bool,
+           repeats: int) -> Table:
     metric = "pass rate" if first["metric"] == "pass_rate" else "mean score"
     table = Table(title=f"{first['task_type']}: threshold {first['threshold']:.2f} "
                   f"on {metric}, {first['examples']} examples", title_justify="left")
@@ -63,6 +65,8 @@ def _table(first: dict[str, Any], variants: bool, timed: bool) -> Table:
     if variants:
         table.add_column("prompt")
     table.add_column(f"{metric} (95% CI)", justify="right")
+    if repeats > 1:
+        table.add_column(f"pass^{repeats}", justify="right")
     table.add_column("meets", justify="center")
     for name in ("cost/call", "total", "unpriced"):
         table.add_column(name, justify="right")
@@ -73,13 +77,17 @@ def _table(first: dict[str, Any], variants: bool, timed: bool) -> Table:
     return table
 
 
-def _cells(row: dict[str, Any], variants: bool, timed: bool) -> list[str]:
+def _cells(row: dict[str, Any], variants: bool, timed: bool,
+           repeats: int) -> list[str]:
     q = row["quality"]
     meets = (f"[{view.STYLE_OK}]yes[/]" if row["meets_threshold"]
              else f"[{view.STYLE_FAIL}]no[/]")
     unpriced = row["unpriced_calls"]
     cells = [row["model"]] + ([row["prompt_variant"]] if variants else [])
-    cells += [view.quality(q["point"], q["low"], q["high"]), meets,
+    cells.append(view.quality(q["point"], q["low"], q["high"]))
+    if repeats > 1:
+        cells.append(view.pct(row["pass_hat_k"]))
+    cells += [meets,
               view.usd(row["cost_mean_usd"]), view.usd(row["cost_total_usd"]),
               f"[{view.STYLE_UNPRICED}]{unpriced}[/]" if unpriced else "0"]
     if timed:

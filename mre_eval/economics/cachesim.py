@@ -91,7 +91,7 @@ class CacheSimResult:
 def simulate(requests: Sequence[Request], embedder: Embedder,
              thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
              tolerance: float = DEFAULT_TOLERANCE,
-             judge: Judge | None = None, k: int = 64) -> CacheSimResult:
+             judge: Judge | None = None, k: int = 256) -> CacheSimResult:
     """Replay ``requests`` (already in arrival order) at every threshold.
 
     Args:

@@ -42,8 +42,9 @@ class GroupReplay:
         self.vectors: Any = embedder.embed(distinct)
         self.embed_seconds = time.perf_counter() - started
         self.distinct = len(distinct)
-        self._index, self._score, self._truncated = _padded(
-            neighbours(self.vectors, floor, k), len(distinct))
+        with _one_thread():
+            found = neighbours(self.vectors, floor, k)
+        self._index, self._score, self._truncated = _padded(found, len(distinct))
         self._cosine: Cosine | None = None
         self._last_row: tuple[int, Any] = (-1, None)
         self.fallbacks = 0
@@ -55,25 +56,31 @@ class GroupReplay:
         entry = np.full((len(limits), self.distinct + 1), -1, dtype=np.int64)
         self._stored = np.empty((len(limits), self.distinct), dtype=np.int64)
         self._count = np.zeros(len(limits), dtype=np.int64)
+        self._rows = np.arange(len(limits))
+        self._limits = limits.tolist()
         out: list[list[HitRow]] = [[] for _ in thresholds]
-        for i, u in enumerate(self.text_ids):
-            self._one(i, u, limits, entry, out)
+        with _one_thread():
+            for i, u in enumerate(self.text_ids):
+                self._one(i, u, limits, entry, out)
         return out
 
     def _one(self, i: int, u: int, limits: np.ndarray, entry: np.ndarray,
              out: list[list[HitRow]]) -> None:
         cand, score = self._index[u], self._score[u]
         usable = (entry[:, cand] >= 0) & (score[None, :] >= limits[:, None])
-        found = usable.any(axis=1)
         first = usable.argmax(axis=1)
-        for t in range(len(limits)):
-            if entry[t, u] >= 0:
-                out[t].append((i, int(entry[t, u]), 1.0))
+        found = usable[self._rows, first].tolist()
+        served = entry[self._rows, cand[first]].tolist()
+        similarity = score[first].tolist()
+        own = entry[:, u].tolist()
+        deep = bool(self._truncated[u])
+        for t, limit in enumerate(self._limits):
+            if own[t] >= 0:
+                out[t].append((i, own[t], 1.0))
             elif found[t]:
-                j = first[t]
-                out[t].append((i, int(entry[t, cand[j]]), float(score[j])))
-            elif not (self._truncated[u] and score[-1] >= limits[t]
-                      and self._scan(i, u, t, limits[t], entry, out)):
+                out[t].append((i, served[t], similarity[t]))
+            elif not (deep and score[-1] >= limit
+                      and self._scan(i, u, t, limit, entry, out)):
                 entry[t, u] = i
                 self._stored[t, self._count[t]] = u
                 self._count[t] += 1
@@ -102,9 +109,17 @@ class GroupReplay:
         return self._last_row[1]
 
 
+def _one_thread() -> Any:
+    from threadpoolctl import threadpool_limits
+
+    # BLAS threads only wait on each other over these small products, and
+    # badly so on a busy machine
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _padded(nb: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     width = max(1, max((len(ix) for ix in nb.index), default=1))
-    index = np.full((n, width), n, dtype=np.int64)
+    index = np.full((n, width), n, dtype=np.int32 if n < 2**31 - 1 else np.int64)
     score = np.full((n, width), -np.inf, dtype=np.float32)
     for u, (ix, sc) in enumerate(zip(nb.index, nb.score)):
         index[u, :len(ix)] = ix

@@ -145,13 +145,13 @@ def neighbours(vectors: Any, floor: float, k: int = 32) -> Neighbours:
     score: list[np.ndarray] = []
     truncated = np.zeros(n, dtype=bool)
     for start in range(0, n, block):
-        sims = cosine.rows(start, min(n, start + block))
-        for offset, row in enumerate(sims):
-            row[start + offset] = -1.0  # not its own neighbour
-            idx, sc, cut = _top(row, floor, k)
-            index.append(idx)
-            score.append(sc)
-            truncated[start + offset] = cut
+        stop = min(n, start + block)
+        sims = cosine.rows(start, stop)
+        sims[np.arange(stop - start), np.arange(start, stop)] = -1.0  # not itself
+        idx, sc, cut = _top_block(sims, floor, k)
+        index += idx
+        score += sc
+        truncated[start:stop] = cut
     return Neighbours(index, score, truncated, floor, k)
 
 
@@ -203,11 +203,17 @@ class Cosine:
         return np.asarray(sims, dtype=np.float32).ravel()
 
 
-def _top(row: np.ndarray, floor: float, k: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    above = np.flatnonzero(row >= floor)
-    cut = len(above) > k
-    if cut:
-        above = above[np.argpartition(-row[above], k)[:k]]
-    order = np.argsort(-row[above], kind="stable")
-    chosen = above[order]
-    return chosen.astype(np.int64), row[chosen], cut
+def _top_block(sims: np.ndarray, floor: float, k: int,
+               ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Each row's up-to-``k`` best columns at or above ``floor``, best first."""
+    index, score = [], []
+    cut = np.zeros(len(sims), dtype=bool)
+    for r, row in enumerate(sims):
+        above = np.flatnonzero(row >= floor)
+        if len(above) > k:
+            cut[r] = True
+            above = above[np.argpartition(-row[above], k - 1)[:k]]
+        order = np.argsort(-row[above], kind="stable")
+        index.append(above[order])
+        score.append(row[above[order]])
+    return index, score, cut

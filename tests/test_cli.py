@@ -21,7 +21,8 @@ def test_help_does_not_import_heavy_libraries() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True).stdout
     assert "HEAVY []" in out
-    for command in ("run", "validate", "runs", "show"):
+    for command in ("run", "validate", "runs", "show", "optimize", "route", "gate",
+                    "report", "cache-sim", "budget", "forecast", "costs", "logs"):
         assert command in out
 
 

@@ -17,6 +17,9 @@ from tests.openai_stub import Fault, StubServer, openai_stub  # noqa: F401
 MESSAGES = [{"role": "system", "content": "be brief"},
             {"role": "user", "content": "summarize this"}]
 
+# litellm may deliver other tests' queued events while a logger is installed,
+# so each test reads back only the records of its own request text
+
 
 @pytest.fixture
 def logged(tmp_path: Path):
@@ -29,25 +32,44 @@ def logged(tmp_path: Path):
     writer.close()
 
 
-def _rows(writer: RecordWriter) -> list[dict]:
-    writer.close()
-    return [json.loads(line) for line in writer.path.read_text().splitlines()]
+def _messages(marker: str) -> list[dict]:
+    return [MESSAGES[0], {"role": "user", "content": f"summarize this {marker}"}]
 
 
-async def _call(litellm, stub: StubServer, model: str, **extra) -> None:
+def _mine(writer: RecordWriter, marker: str) -> list[dict]:
+    if not writer.path.exists():
+        return []
+    rows = [json.loads(x) for x in writer.path.read_text().splitlines()]
+    return [r for r in rows if r["request_text"] == f"summarize this {marker}"]
+
+
+def _rows(writer: RecordWriter, marker: str) -> list[dict]:
+    """The records of ``marker``'s call, waiting up to 5 s for litellm's hooks."""
+    for _ in range(100):
+        writer.flush()
+        if _mine(writer, marker):
+            time.sleep(0.1)  # let a duplicate show up, if there were one
+            writer.flush()
+            return _mine(writer, marker)
+        time.sleep(0.05)
+    return []
+
+
+async def _call(litellm, stub: StubServer, model: str, marker: str,
+                **extra) -> None:
     await litellm.acompletion(model=model, api_base=stub.url, api_key="x",
-                              messages=MESSAGES, timeout=10, max_retries=0,
-                              **extra)
+                              messages=_messages(marker), timeout=10,
+                              max_retries=0, **extra)
     await asyncio.sleep(0.2)  # litellm runs async success hooks as tasks
 
 
 def test_async_call_is_logged_with_metadata_tokens_and_cost(
         logged, openai_stub: StubServer) -> None:  # noqa: F811
     litellm, writer = logged
-    asyncio.run(_call(litellm, openai_stub, "openai/gpt-4o-mini",
+    asyncio.run(_call(litellm, openai_stub, "openai/gpt-4o-mini", "async-ok",
                       metadata={"feature": "summarize", "user_tier": "pro",
                                 "tags": {"ab": "v2"}}))
-    (row,) = _rows(writer)
+    (row,) = _rows(writer, "async-ok")
     usage = openai_stub.reply
     assert row["feature"] == "summarize" and row["user_tier"] == "pro"
     assert row["tags"] == {"ab": "v2"}
@@ -55,21 +77,16 @@ def test_async_call_is_logged_with_metadata_tokens_and_cost(
     assert row["output_tokens"] == usage.completion_tokens
     expected = (usage.prompt_tokens * 0.15 + usage.completion_tokens * 0.6) / 1e6
     assert row["cost_usd"] == pytest.approx(expected)
-    assert row["request_text"] == "summarize this" and row["status"] == "ok"
+    assert row["status"] == "ok" and len(row["request_hash"]) == 64
 
 
 def test_sync_call_to_an_unpriced_model_is_unpriced(
         logged, openai_stub: StubServer) -> None:  # noqa: F811
     litellm, writer = logged
     litellm.completion(model="openai/my-self-hosted-llm", api_base=openai_stub.url,
-                       api_key="x", messages=MESSAGES, timeout=10, max_retries=0,
-                       metadata={"feature": "chat"})
-    for _ in range(100):  # sync success hooks run on litellm's thread pool
-        writer.flush()
-        if writer.path.exists():
-            break
-        time.sleep(0.05)
-    (row,) = _rows(writer)
+                       api_key="x", messages=_messages("sync"), timeout=10,
+                       max_retries=0, metadata={"feature": "chat"})
+    (row,) = _rows(writer, "sync")  # sync hooks run on litellm's thread pool
     assert row["feature"] == "chat" and row["input_tokens"] is not None
     assert row["cost_usd"] is None
 
@@ -79,10 +96,10 @@ def test_failed_call_is_logged_as_error(
     litellm, writer = logged
     openai_stub.script(Fault(status=400))
     with pytest.raises(Exception, match="(?i)bad ?request|400"):
-        asyncio.run(_call(litellm, openai_stub, "openai/gpt-4o-mini",
+        asyncio.run(_call(litellm, openai_stub, "openai/gpt-4o-mini", "fails",
                           metadata={"feature": "chat"}))
     asyncio.run(asyncio.sleep(0.2))
-    rows = _rows(writer)
+    rows = _rows(writer, "fails")
     assert [r["status"] for r in rows] == ["error"]
     assert rows[0]["cost_usd"] is None and rows[0]["error"]
 

@@ -179,3 +179,8 @@ def test_cli_forecast_negative_volume_exits_two(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "requests_per_day" in result.output
+
+
+def test_a_scenario_and_a_run_together_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="give a scenario file, or a run"):
+        service.forecast(scenario=EXAMPLE, run=str(make_run(tmp_path)))

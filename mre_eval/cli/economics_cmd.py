@@ -69,7 +69,7 @@ def cache_sim(
 def _render_cache(report: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from mre_eval.console import STYLE_DIM, STYLE_OK, STYLE_WARN, console, pct, usd
+    from mre_eval.console import STYLE_DIM, STYLE_OK, console, pct, usd
 
     table = Table(title=f"cache replay of {report['requests']:,} requests "
                         f"({report['embedder']})")
@@ -87,22 +87,29 @@ def _render_cache(report: dict[str, Any]) -> None:
                                      if row["unpriced_hits"] else ""),
             style=STYLE_OK if mark else None)
     console.print(table)
-    if rec is None:
-        console.print(f"No threshold keeps the false-hit rate's 95% upper bound "
-                      f"under {pct(report['tolerance'])}: do not cache "
-                      "semantically on this evidence.", style=STYLE_WARN)
-    else:
-        console.print(
-            f"Recommended threshold {rec['threshold']:.2f}: hit rate "
-            f"{pct(rec['hit_rate'])}, {rec['false_hits']} false of "
-            f"{rec['hits']:,} hits, false-hit rate {pct(rec['false_hit_rate'])} "
-            f"(95% upper bound {pct(rec['false_hit_rate_high'], 2)} < "
-            f"{pct(report['tolerance'])}, {report['interval']}).")
+    _render_recommendation(report)
     _render_near(report["near_misses"], rec and rec["threshold"])
     emb = report["embedding"]
     console.print(f"embedded {emb['texts']:,} distinct texts in "
                   f"{emb['seconds']:.2f} s; the cache's own cost is not "
                   "subtracted from the savings.", style=STYLE_DIM)
+
+
+def _render_recommendation(report: dict[str, Any]) -> None:
+    from mre_eval.console import STYLE_WARN, console, pct
+
+    rec = report["recommended"]
+    if rec is None:
+        console.print(f"No threshold keeps the false-hit rate's 95% upper bound "
+                      f"under {pct(report['tolerance'])}: do not cache "
+                      "semantically on this evidence.", style=STYLE_WARN)
+        return
+    console.print(
+        f"Recommended threshold {rec['threshold']:.2f}: hit rate "
+        f"{pct(rec['hit_rate'])}, {rec['false_hits']} false of "
+        f"{rec['hits']:,} hits, false-hit rate {pct(rec['false_hit_rate'])} "
+        f"(95% upper bound {pct(rec['false_hit_rate_high'], 2)} < "
+        f"{pct(report['tolerance'])}, {report['interval']}).")
 
 
 def _render_near(near: list[dict[str, Any]], threshold: float | None) -> None:

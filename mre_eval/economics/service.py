@@ -162,6 +162,9 @@ def forecast(scenario: Path | None = None, run: str | None = None,
     if multiples is not None:
         multiples = check_multiples(multiples)
     hit_rate = _hit_rate(hit_rate, cache_sim_report)
+    if scenario is not None and (run, routing, suite) != (None, None, None):
+        raise ConfigError("give a scenario file, or a run / routing file / suite, "
+                          "not both: a scenario carries its own tiers and prices")
     if scenario is not None:
         plan = load_scenario(scenario)
         update = {"multiples": multiples, "days_per_month": days_per_month}

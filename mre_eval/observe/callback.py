@@ -15,6 +15,10 @@ details) or litellm's standard logging payload.  The cost is priced by
 :mod:`mre_eval.pricing` from litellm's bundled map; when the map has no price
 the provider-reported cost is used if litellm computed one, else the call is
 recorded as unpriced.  No exception ever leaves a hook.
+
+Streaming calls are logged when litellm reports the finished stream, with
+whatever usage it assembled; if the provider sent none, the record has no
+tokens and is unpriced.  Only non-streaming calls are covered by the tests.
 """
 
 from __future__ import annotations

@@ -108,8 +108,13 @@ def price_call(model: str, usage: Usage, override: Prices | None = None) -> Cost
     return Cost(_price_with(prices, usage), "price_map")
 
 
+@functools.lru_cache(maxsize=4096)
 def map_prices(model: str) -> Prices | None:
-    """The prices litellm's bundled map holds for ``model``, or ``None``."""
+    """The prices litellm's bundled map holds for ``model``, or ``None``.
+
+    The map is the one bundled with the pinned litellm and never changes while
+    the process runs, so each model is looked up once.
+    """
     info = _model_info(model)
     if info is None:
         return None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mre_eval import results as store
+from mre_eval.cache import DEFAULT_CACHE_PATH
 from mre_eval.datasets import Example, load_dataset
 from mre_eval.errors import ConfigError
 from mre_eval.execution import Execution, RunObserver, Tally
@@ -28,7 +29,7 @@ from mre_eval.summary import summarize, totals
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CACHE = Path(".mre-eval-cache/responses.sqlite")
+DEFAULT_CACHE = DEFAULT_CACHE_PATH
 OFFLINE_SUITE = "suites/routerbench.yaml"
 
 

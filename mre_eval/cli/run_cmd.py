@@ -31,6 +31,9 @@ def run(
     concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1),
     reports: Path = typer.Option(Path("reports"), "--reports",
                                  help="Folder that holds run folders."),
+    cache: Optional[Path] = typer.Option(
+        None, "--cache", help="The response cache file "
+        "[default: .mre-eval-cache/responses.sqlite]."),
     no_cache: bool = typer.Option(False, "--no-cache",
                                   help="Neither read nor write the response cache."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -43,7 +46,7 @@ def run(
     settings = runner.RunSettings(
         reports=reports, max_spend_usd=max_spend, concurrency=concurrency,
         repeats=repeats, limit=limit,
-        cache_path=None if no_cache else runner.DEFAULT_CACHE)
+        cache_path=None if no_cache else (cache or runner.DEFAULT_CACHE))
     if dry_run:
         if suite is None:
             raise ConfigError("--dry-run needs a SUITE file")

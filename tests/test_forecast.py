@@ -119,7 +119,8 @@ def test_run_under_routing_with_cache(tmp_path: Path,
     assert now.cached_usd == pytest.approx(0.75 * 390)
     assert now.baseline_usd == pytest.approx(0.04 * 1200 * 30)
     assert any("billing: over its 100.00 USD budget in 5 month" in a
-               for a in result.assumptions)
+               for a in result.findings)
+    assert "faq: over its 1,000.00 USD budget from 10x traffic" in result.findings
 
 
 def test_cache_sim_report_supplies_the_hit_rate(tmp_path: Path) -> None:

@@ -242,7 +242,7 @@ def _render_forecast(result: Any) -> None:
                       usd(p.cached_usd), usd(p.baseline_usd, "unknown"),
                       pct(p.reduction))
     console.print(table)
-    for note in result.growth_notes():
+    for note in result.growth_notes() + result.findings:
         console.print(note)
     for note in result.assumptions:
         console.print(f"assumed: {note}", style=STYLE_DIM)

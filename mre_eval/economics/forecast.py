@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mre_eval.economics.scenario import Scenario, Stream
@@ -77,6 +77,7 @@ class Forecast:
     days_per_month: float
     monthly_budget: float | None
     assumptions: list[str]
+    findings: list[str] = field(default_factory=list)  # budgets crossed, per task
 
     def growth_notes(self) -> list[str]:
         """Where cost grows faster or slower than traffic, with the numbers."""
@@ -103,6 +104,7 @@ class Forecast:
                 "streams": [s.__dict__ for s in p.streams],
             } for p in self.projections],
             "growth": self.growth_notes(),
+            "budgets": self.findings,
         }
 
 

@@ -179,7 +179,7 @@ def forecast(scenario: Path | None = None, run: str | None = None,
         plan = from_costs(loaded, costs, config, hit_rate, days, multiples)
         extra = _horizons(loaded, plan, days)
     result = project(plan)
-    result.assumptions += extra
+    result.findings += extra
     if record is not None:
         first = result.as_dict()["projections"][0]
         decisions.append_decision(
@@ -230,14 +230,27 @@ def _horizons(suite: Any, plan: Any, days: float) -> list[str]:
     notes = []
     for stream in plan.streams():
         budget_spec = suite.task(stream.name).budget
+        if budget_spec.monthly_usd is None:
+            continue
+        limit = f"{budget_spec.monthly_usd:,.2f} USD budget"
         now = stream.month_cost(stream.requests_per_day * days, cached=True)
         months = months_to_budget(now, budget_spec.monthly_usd,
                                   budget_spec.monthly_growth)
-        if months is not None:
-            notes.append(f"{stream.name}: over its {budget_spec.monthly_usd:,.2f} "
-                         f"USD budget in {months} month(s) at "
-                         f"{budget_spec.monthly_growth:.0%} monthly growth")
+        if months == 0:
+            notes.append(f"{stream.name}: already over its {limit}")
+        elif months is not None:
+            notes.append(f"{stream.name}: over its {limit} in {months} month(s) "
+                         f"at {budget_spec.monthly_growth:.0%} monthly growth")
+        over = [m for m in plan.multiples if _over(stream, m, days, budget_spec)]
+        if months != 0 and over:
+            notes.append(f"{stream.name}: over its {limit} from {over[0]:g}x "
+                         "traffic")
     return notes
+
+
+def _over(stream: Any, multiple: float, days: float, budget_spec: Any) -> bool:
+    cost = stream.month_cost(stream.requests_per_day * multiple * days, cached=True)
+    return cost is not None and cost > budget_spec.monthly_usd
 
 
 def _hit_rate(hit_rate: float | None, report: Path | None) -> float | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mre_eval.economics.traffic import is_missing
 from mre_eval.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def from_results(results: Any) -> RoutedCosts:
     costs = RoutedCosts("run")
     for row in rows.itertuples():
         config = f"{row.model} / {row.prompt_variant}"
-        cost = None if _missing(row.cost_usd) else float(row.cost_usd)
+        cost = None if is_missing(row.cost_usd) else float(row.cost_usd)
         costs.per_request.setdefault(row.task_type, {}).setdefault(
             config, {})[str(row.example_id)] = cost
     scored = rows.dropna(subset=["score"])
@@ -141,8 +142,3 @@ def check_known(costs: RoutedCosts, suite: Any) -> None:
             f"the routing file has unknown task types {unknown}: the suite "
             f"{suite.name!r} has {sorted(known)}; re-run `mre-eval optimize` "
             "with this suite")
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or \
-        value.__class__.__name__ == "NAType"

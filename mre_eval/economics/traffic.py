@@ -119,9 +119,9 @@ def from_run(run: Path, model: str | None = None,
         row = by_id.get(ex.example_id)
         if row is None or ex.input is None:
             continue
-        cost = None if _missing(row.cost_usd) else float(row.cost_usd)
-        ref = None if _missing(ex.reference) else str(ex.reference)
-        answer = None if _missing(row.response) else str(row.response)
+        cost = None if is_missing(row.cost_usd) else float(row.cost_usd)
+        ref = None if is_missing(ex.reference) else str(ex.reference)
+        answer = None if is_missing(row.response) else str(row.response)
         out.append(Request(str(ex.example_id), str(ex.input), str(ex.task_type),
                            ref, answer, cost))
     log.info("replaying %d requests answered by %s / %s", len(out), *chosen)
@@ -181,16 +181,17 @@ def _file_request(path: Path, line: int, row: dict[str, Any], text_col: str,
             "needs a non-empty request")
     answer = row.get(answer_col)
     row_cost = row.get("cost_usd")
-    if cost is None and not _missing(row_cost):
+    if cost is None and not is_missing(row_cost):
         cost = float(row_cost)
     return Request(
         id=str(row.get("id", line)), text=text,
         group="" if group_col is None else str(row.get(group_col, "")),
-        answer_key=None if _missing(answer) else str(answer),
-        answer=None if _missing(answer) else str(row.get("reference", answer)),
+        answer_key=None if is_missing(answer) else str(answer),
+        answer=None if is_missing(answer) else str(row.get("reference", answer)),
         cost_usd=cost)
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """Whether a table cell is empty: None, NaN or pandas' NA."""
     return value is None or (isinstance(value, float) and value != value) or \
         (value.__class__.__name__ == "NAType")

@@ -319,3 +319,10 @@ def test_cli_cache_sim_needs_exactly_one_source() -> None:
 
     assert result.exit_code == 2
     assert "give exactly one source" in result.output
+
+
+def test_hit_rate_by_quarter_shows_the_cache_warming_up() -> None:
+    from mre_eval.economics.cachesim import Hit, Level, hit_rate_by_quarter
+
+    hits = [Hit(i, 0, 1.0) for i in (1, 2, 5, 6, 7)]
+    assert hit_rate_by_quarter(Level("0.80", 0.8, 8, hits)) == [0.5, 0.5, 0.5, 1.0]

@@ -110,6 +110,8 @@ def _render_recommendation(report: dict[str, Any]) -> None:
         f"{rec['hits']:,} hits, false-hit rate {pct(rec['false_hit_rate'])} "
         f"(95% upper bound {pct(rec['false_hit_rate_high'], 2)} < "
         f"{pct(report['tolerance'])}, {report['interval']}).")
+    quarters = ", ".join(pct(r) for r in rec["hit_rate_by_quarter"])
+    console.print(f"Hit rate by quarter of the traffic, in arrival order: {quarters}.")
 
 
 def _render_near(near: list[dict[str, Any]], threshold: float | None) -> None:

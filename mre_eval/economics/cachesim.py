@@ -193,6 +193,21 @@ def _saved(requests: list[Request], hits: list[Hit]) -> tuple[float | None, int]
     return float(sum(priced)), unpriced
 
 
+def hit_rate_by_quarter(level: Level) -> list[float]:
+    """The hit rate within each quarter of the stream, in arrival order.
+
+    A rate that climbs from quarter to quarter means repeats grow with the
+    traffic seen: at a higher volume the cache would likely hit more often.
+    """
+    bounds = [round(level.requests * q / 4) for q in range(5)]
+    new = sorted(h.new for h in level.hits)
+    rates = []
+    for low, high in zip(bounds, bounds[1:]):
+        inside = sum(1 for i in new if low <= i < high)
+        rates.append(inside / (high - low) if high > low else float("nan"))
+    return rates
+
+
 def sweep_table(result: CacheSimResult) -> list[dict[str, Any]]:
     """One plain row per cache setting, for ``--json`` and the decision log."""
     rows = []

@@ -17,7 +17,8 @@ from typing import Any
 
 from mre_eval.economics import decisions
 from mre_eval.economics.budget import BudgetReport, check_budgets
-from mre_eval.economics.cachesim import CacheSimResult, simulate, sweep_table
+from mre_eval.economics.cachesim import (CacheSimResult, hit_rate_by_quarter,
+                                         simulate, sweep_table)
 from mre_eval.economics.forecast import Forecast, check_multiples, months_to_budget
 from mre_eval.economics.routing import (ROUTED, RoutedCosts, check_known,
                                         from_results, from_routing)
@@ -74,7 +75,8 @@ def cache_report(result: CacheSimResult, inputs: dict[str, Any]) -> dict[str, An
             "false_hits": len(rec.false_hits),
             "false_hit_rate": rec.false_rate.point,
             "false_hit_rate_high": rec.false_rate.high,
-            "tolerance": result.tolerance, "saved_usd": rec.saved_usd}
+            "tolerance": result.tolerance, "saved_usd": rec.saved_usd,
+            "hit_rate_by_quarter": hit_rate_by_quarter(rec)}
     rate = result.embedded_texts / result.embed_seconds \
         if result.embed_seconds else None
     return {

@@ -197,8 +197,9 @@ def _costs(run: str | None, routing: Path | None,
     from mre_eval.suite_loader import load_run_suite
 
     if run is None and routing is None:
-        raise ConfigError("give a run (RUN or --run) or a routing file "
-                          "(--routing), with the suite that holds the budgets")
+        raise ConfigError("nothing to price: give a run (its folder or name), "
+                          "or a routing file (--routing) with its suite "
+                          "(--suite); forecast also takes --scenario FILE")
     run_dir = find_run(run) if run is not None else None
     if suite is None and run_dir is None:
         raise ConfigError("a routing file alone names no budgets or volumes: "
@@ -283,4 +284,5 @@ def _file_hash(path: Path) -> str:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
+        raise DataError(f"cannot read {path}: {exc.strerror}; check the path") \
+            from exc

@@ -93,3 +93,11 @@ def test_sample_writes_a_loadable_dataset(log: Path, tmp_path: Path) -> None:
 ], ids=["proportional", "minimum-one", "capped-by-size"])
 def test_allocate(sizes: dict, n: int, expected: dict) -> None:
     assert allocate(sizes, n) == expected
+
+
+def test_empty_log_says_so(tmp_path: Path) -> None:
+    empty = tmp_path / "calls.jsonl"
+    empty.write_text("")
+    result = runner.invoke(app, ["costs", str(empty), "--threads", "1"])
+    assert result.exit_code == 0
+    assert "no calls in these logs" in result.output

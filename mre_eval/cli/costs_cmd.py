@@ -129,6 +129,10 @@ def _render_report(report: Any, top: int) -> None:
     from mre_eval.console import console, pct, seconds, usd
 
     t = report.totals
+    if not t["calls"]:
+        console.print("no calls in these logs (or in the --since/--until range)")
+        _render_problems(report.problems)
+        return
     console.print(f"[bold]{t['calls']:,} calls[/bold] from {t['first_call']} to "
                   f"{t['last_call']}: {usd(t['cost_usd'])} priced, "
                   f"{usd(t['cost_per_request'])} per request, "
@@ -190,6 +194,9 @@ def _render_periods(report: Any) -> None:
                       f"{p['unpriced_calls']:,}",
                       f"{str(p['first_call'])[:16]} .. {str(p['last_call'])[:16]}")
     console.print(table)
+    if not report.movers:
+        console.print(f"fewer than two {report.period}s with calls: no movers to show")
+        return
     movers = _table("dimension", "value", "before", "after", "change", "from volume",
                     "from $/request", title="Biggest movers, last two periods")
     for m in report.movers[:10]:

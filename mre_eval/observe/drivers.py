@@ -110,7 +110,7 @@ def movers(con: Any, period: str) -> list[dict[str, Any]]:
 def _priced_profile(con: Any, feature: str, known: list[str]) -> dict[str, Any]:
     if feature not in known:
         raise ConfigError(f"no calls of feature {feature!r} in the logs: features "
-                          f"are {', '.join(sorted(known))}")
+                          f"are {', '.join(sorted(known)) or '(none)'}")
     where = "feature IS NULL" if feature == NONE_LABEL else "feature = ?"
     params = [] if feature == NONE_LABEL else [feature]
     profile = one(con, f"SELECT {PRICED_SQL} FROM scoped WHERE {where} "

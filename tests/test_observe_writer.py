@@ -121,7 +121,8 @@ def test_records_are_flushed_when_the_process_exits(tmp_path: Path) -> None:
         "for i in range(25):\n"
         "    writer.write({'ts': '2026-11-02T00:00:00Z', 'model': 'm', 'i': i})\n")
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
-    assert [json.loads(x)["i"] for x in path.read_text().splitlines()] == list(range(25))
+    written = [json.loads(x)["i"] for x in path.read_text().splitlines()]
+    assert written == list(range(25))
 
 
 def test_a_record_written_after_close_is_still_appended(tmp_path: Path) -> None:

@@ -326,3 +326,14 @@ def test_hit_rate_by_quarter_shows_the_cache_warming_up() -> None:
 
     hits = [Hit(i, 0, 1.0) for i in (1, 2, 5, 6, 7)]
     assert hit_rate_by_quarter(Level("0.80", 0.8, 8, hits)) == [0.5, 0.5, 0.5, 1.0]
+
+
+def test_recorded_scores_cannot_judge_a_cached_answer() -> None:
+    from types import SimpleNamespace
+
+    from mre_eval.economics.judging import GraderJudge
+
+    task = SimpleNamespace(name="arc", grader=SimpleNamespace(kind="recorded"))
+    suite = SimpleNamespace(task_types=[task], base_dir=Path("."))
+    with pytest.raises(ConfigError, match=r"task types \['arc'\] replay recorded"):
+        GraderJudge(suite)

@@ -281,20 +281,14 @@ def _check_models(suite: schema.Suite, positions: dict[_Path, Position],
 
 def _check_dataset(suite: schema.Suite, positions: dict[_Path, Position],
                    path: Path) -> None:
-    from mre_eval.datasets import dataset_columns
-
     spec = suite.dataset
-    try:
-        columns = dataset_columns(suite.resolve(spec.path), spec.format)
-    except DataError as exc:
-        raise _fail(str(exc), path, positions, ("dataset", "path")) from None
-    for key in ("id", "input", "messages", "reference", "task_type_column"):
-        column = getattr(spec, key)
-        if key == "input" and spec.messages:
-            continue
-        if column is not None and column not in columns:
-            raise _fail(_unknown("dataset column", column, columns), path,
-                        positions, ("dataset", key))
+    columns = _file_columns(suite, spec.path, spec.format, positions, path,
+                            ("dataset", "path"))
+    named = {key: getattr(spec, key) for key in
+             ("id", "input", "messages", "reference", "task_type_column")}
+    if spec.messages:
+        named.pop("input")
+    _check_columns(named, columns, "dataset column", positions, path, ("dataset",))
     for index, prompt in enumerate(suite.prompts):
         for name in prompt.placeholders():
             if name not in columns:
@@ -305,19 +299,27 @@ def _check_dataset(suite: schema.Suite, positions: dict[_Path, Position],
                     + (f"; did you mean {{{hint[0]}}}?" if hint else ""),
                     path, positions, ("prompts", index, "template"))
     if suite.recorded is not None:
-        _check_recorded(suite, positions, path)
+        recorded = suite.recorded
+        columns = _file_columns(suite, recorded.path, recorded.format, positions,
+                                path, ("recorded", "path"))
+        _check_columns(recorded.columns.model_dump(), columns, "recorded column",
+                       positions, path, ("recorded", "columns"))
 
 
-def _check_recorded(suite: schema.Suite, positions: dict[_Path, Position],
-                    path: Path) -> None:
+def _file_columns(suite: schema.Suite, relative: str, fmt: str | None,
+                  positions: dict[_Path, Position], path: Path,
+                  at: _Path) -> list[str]:
     from mre_eval.datasets import dataset_columns
 
-    spec = suite.recorded
     try:
-        columns = dataset_columns(suite.resolve(spec.path), spec.format)
+        return dataset_columns(suite.resolve(relative), fmt)
     except DataError as exc:
-        raise _fail(str(exc), path, positions, ("recorded", "path")) from None
-    for key, column in spec.columns.model_dump().items():
+        raise _fail(str(exc), path, positions, at) from None
+
+
+def _check_columns(named: dict[str, str | None], columns: list[str], what: str,
+                   positions: dict[_Path, Position], path: Path,
+                   at: _Path) -> None:
+    for key, column in named.items():
         if column is not None and column not in columns:
-            raise _fail(_unknown("recorded column", column, columns), path,
-                        positions, ("recorded", "columns", key))
+            raise _fail(_unknown(what, column, columns), path, positions, at + (key,))

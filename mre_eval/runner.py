@@ -138,10 +138,9 @@ def _live_provider(suite: Suite, settings: RunSettings) -> Provider:
     missing = missing_credentials(suite.models)
     missing.update(_grader_credentials(suite))
     if missing:
-        lines = "; ".join(f"{m} needs {', '.join(v)}" for m, v in missing.items())
         raise ConfigError(
             f"suite {suite.name!r} calls live models but keys are not set: "
-            f"{lines}. Export them, or run the offline suite: "
+            f"{_by_variable(missing)}. Export them, or run the offline suite: "
             f"mre-eval run {OFFLINE_SUITE}")
     cap = _cap(suite, settings)
     if cap is not None and (problems := unbounded_models(suite)):
@@ -150,6 +149,16 @@ def _live_provider(suite: Suite, settings: RunSettings) -> Provider:
             "Set params.max_tokens and a price for them, or run without a cap")
     cache = ResponseCache(settings.cache_path) if settings.cache_path else None
     return LiveProvider(suite.run.timeout_s, RetryPolicy(suite.run.retries), cache)
+
+
+def _by_variable(missing: dict[str, list[str]]) -> str:
+    """``VAR (for a, b); VAR2 (for c)`` from a user -> variables map."""
+    users: dict[str, list[str]] = {}
+    for user, variables in missing.items():
+        for variable in variables:
+            users.setdefault(variable, []).append(user)
+    return "; ".join(f"{variable} (for {', '.join(names)})"
+                     for variable, names in users.items())
 
 
 def _grader_credentials(suite: Suite) -> dict[str, list[str]]:

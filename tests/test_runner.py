@@ -166,7 +166,7 @@ def test_missing_keys_named_before_any_call(tmp_path: Path,
     result = CliRunner().invoke(app, ["run", str(suite), "--reports",
                                       str(tmp_path / "reports")])
     assert result.exit_code == 2
-    assert "mini needs TINY_TEST_KEY" in result.output
+    assert "TINY_TEST_KEY (for mini)" in result.output
     assert "mre-eval run suites/routerbench.yaml" in result.output
     assert not (tmp_path / "reports").exists()
 

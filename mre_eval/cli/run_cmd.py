@@ -185,3 +185,8 @@ def _print_dry_run(suite: Any, estimates: list[Any], as_json: bool) -> None:
                       view.usd(entry.worst_case_usd,
                                unknown="unbounded (no max_tokens or price)"))
     view.console.print(table)
+    judged = [t.name for t in suite.task_types if t.grader.kind == "llm_judge"]
+    if judged:
+        view.console.print(
+            f"not included: the LLM judge grading {', '.join(judged)} is called "
+            "once per response, and its cost is recorded apart (grader_cost_usd)")

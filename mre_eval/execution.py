@@ -108,7 +108,12 @@ class Execution:
             await asyncio.gather(*running)
 
     async def _reserve(self, job: Job) -> float | None:
-        """Reserve the job's worst-case cost under the cap; ``None`` to stop."""
+        """Reserve the job's worst-case cost under the cap; ``None`` to stop.
+
+        An LLM judge's cost counts toward spend once paid but is not reserved
+        in advance, so with a judge the cap can be passed by the judge calls
+        in flight (at most one per call in flight).
+        """
         if self.max_spend_usd is None:
             return 0.0
         worst = worst_case_cost(job) or 0.0

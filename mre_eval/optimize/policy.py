@@ -1,8 +1,13 @@
 """Routing policies and how their quality and cost are measured.
 
 A cascade lists configurations from cheapest to most capable, each but the
-last with a cut-off: a request goes to the first configuration whose
-predicted quality clears its cut-off, and to the last one otherwise.  A
+last with a cut-off: a request goes to the first configuration whose score
+clears its cut-off, and to the last one otherwise.  The score is either the
+configuration's predicted quality, or (``on_gap``) that minus the last
+configuration's predicted quality on the same request.  The gap sends a
+request to a cheap configuration when little is predicted to be lost by it,
+including requests that are hard for every configuration.  The optimizer
+searches gap cut-offs; bare ones are how older routing files route.  A
 static policy is a cascade of one.  A policy's quality is measured on real
 outcomes (the observed score of the configuration each request was sent to),
 never on predictions.
@@ -17,6 +22,8 @@ import numpy as np
 
 from mre_eval.stats import Z95, Estimate, bootstrap_mean, wilson
 
+GAP = "gap_to_last"   # routing.json's name for cut-offs on the gap
+
 
 @dataclass(frozen=True)
 class Cascade:
@@ -24,14 +31,16 @@ class Cascade:
 
     members: tuple[int, ...]
     cutoffs: tuple[float, ...]
+    on_gap: bool = False       # cut-offs read the gap to the last member
 
     def choose(self, predicted: np.ndarray) -> np.ndarray:
         """Which member each request goes to, given predictions (n x configs)."""
         n = predicted.shape[0]
         choice = np.full(n, len(self.members) - 1)
         undecided = np.ones(n, dtype=bool)
+        last = predicted[:, self.members[-1]] if self.on_gap else 0.0
         for pos, (member, cut) in enumerate(zip(self.members, self.cutoffs)):
-            take = undecided & (predicted[:, member] >= cut)
+            take = undecided & (predicted[:, member] - last >= cut)
             choice[take] = pos
             undecided &= ~take
         return choice

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mre_eval.errors import ConfigError, DataError
+from mre_eval.optimize.policy import GAP
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,18 @@ class _TaskRouter:
     static: RouteDecision | None
     folds: tuple[tuple[_Step, ...], ...]     # a learned policy's cascade per fold
     classifier: Any | None
+    gaps: tuple[bool, ...] = ()    # per fold: cut-offs read the gap to the last
 
     def route(self, text: str) -> RouteDecision:
         if self.static is not None:
             return self.static
         fold, predicted = self.classifier.predict_fold(text)
         steps = self.folds[fold]
-        for decision, column, cut in steps[:-1]:
-            if predicted[column] >= cut:
-                return _with_quality(decision, predicted[column])
         decision, column, _ = steps[-1]
+        base = predicted[column] if self.gaps[fold] and column is not None else 0.0
+        for step, step_column, cut in steps[:-1]:
+            if predicted[step_column] - base >= cut:
+                return _with_quality(step, predicted[step_column])
         return decision if column is None else _with_quality(decision,
                                                              predicted[column])
 
@@ -115,7 +118,9 @@ def _task_router(name: str, entry: dict[str, Any], classifier: Any) -> _TaskRout
     columns = {label: i for i, label in enumerate(classifier.labels)}
     folds = tuple(tuple(_step(step, decisions, columns) for step in fold["cascade"])
                   for fold in entry["folds"])
-    return _TaskRouter(None, folds, classifier)
+    # a fold without "cutoff_on" (older files) compares bare predictions
+    gaps = tuple(fold.get("cutoff_on", "quality") == GAP for fold in entry["folds"])
+    return _TaskRouter(None, folds, classifier, gaps)
 
 
 def _step(step: dict[str, Any], decisions: dict[tuple[str, str], RouteDecision],

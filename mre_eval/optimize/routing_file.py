@@ -25,6 +25,7 @@ from typing import Any
 from mre_eval.errors import ConfigError, IntegrityError
 from mre_eval.optimize.frontier import prompt_economics, tier_names
 from mre_eval.optimize.optimizer import Optimization
+from mre_eval.optimize.policy import GAP
 from mre_eval.optimize.search import TaskResult
 
 SCHEMA_VERSION = 1
@@ -152,7 +153,7 @@ def _routes(task: TaskResult) -> list[dict[str, Any]]:
 def _folds(task: TaskResult) -> list[dict[str, Any]]:
     # a learned policy routes each fold's traffic by that fold's cascade
     configs = task.data.configs
-    return [{"fold": j, "cascade": [
+    return [{"fold": j, "cutoff_on": GAP if c.on_gap else "quality", "cascade": [
                 {"model": configs[m].model,
                  "prompt_variant": configs[m].prompt_variant,
                  "cutoff": float(cut) if cut is not None else None}

@@ -4,8 +4,9 @@
    threshold (by its 95% lower bound unless the suite says ``gate_on: point``).
    When none does, the most capable configuration takes all traffic
    (policy ``fallback``) and the shortfall is reported.
-2. Learned: cascades of two to four frontier configurations, ending at the
-   most capable one, with one shared cut-off on predicted quality, tried on
+2. Learned: cascades of frontier configurations (see :mod:`.selection` for
+   how many), ending at the most capable one, with a cut-off on a member's predicted
+   quality minus the most capable one's (see :mod:`.policy`), tried on
    cross-fitted (out-of-fold) predictions.  Each fold's traffic gets the
    cascade chosen without that fold's outcomes (see :mod:`.selection`), so
    the promised quality is the observed outcome of the configuration each

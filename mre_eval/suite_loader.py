@@ -26,7 +26,7 @@ _Path = tuple[str | int, ...]
 RUN_SUITE_FILE = "suite.resolved.yaml"
 
 
-def load_suite(path: Path | str, check_models: bool = True,
+def load_suite(path: Path | str, check_models: bool | None = None,
                check_data: bool = True) -> schema.Suite:
     """Load and validate a suite file.
 
@@ -35,7 +35,9 @@ def load_suite(path: Path | str, check_models: bool = True,
 
     Args:
         path: the YAML file.
-        check_models: also check that litellm can route every model string.
+        check_models: also check that litellm can route every model string;
+            by default only for suites that call models live (a replay never
+            routes a call, and checking would import litellm for nothing).
         check_data: also check the dataset and recorded files and their
             columns against the suite.
 
@@ -50,7 +52,7 @@ def load_suite(path: Path | str, check_models: bool = True,
     suite._text = text
     _check_names(suite, positions, path)
     _check_graders(suite, positions, path)
-    if check_models:
+    if check_models or (check_models is None and not suite.is_recorded):
         _check_models(suite, positions, path)
     if check_data:
         _check_dataset(suite, positions, path)

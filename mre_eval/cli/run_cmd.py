@@ -73,7 +73,7 @@ def validate(suite: Path = typer.Argument(..., help="Suite YAML file.")) -> None
     from mre_eval.plan import plan_jobs
     from mre_eval.suite_loader import load_suite
 
-    loaded = load_suite(suite)
+    loaded = load_suite(suite, check_models=True)
     jobs = plan_jobs(loaded, load_dataset(loaded), loaded.run.repeats)
     mode = "recorded outcomes" if loaded.is_recorded else "live calls"
     console.print(f"{suite}: valid. {len(loaded.task_types)} task types, "

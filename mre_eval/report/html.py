@@ -19,14 +19,14 @@ from mre_eval.report.data import Point, ReportData, TaskView
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
-       color: #222; padding: 0 1rem; }
+       color: #2b2b2b; padding: 0 1rem; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.8rem 0; }
 th, td { border: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
 .plot svg { max-width: 100%; height: auto; }
 .unpriced { color: #a0148c; } .bad { color: #c0392b; font-weight: bold; }
-.note { color: #555; font-size: 0.85rem; }
+.note { color: #5a5a5a; font-size: 0.85rem; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
 """
 

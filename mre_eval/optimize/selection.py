@@ -64,18 +64,26 @@ def screen(data: TaskData, predicted: np.ndarray, index: list[int],
     """Route every example with every candidate and sum the outcomes per fold."""
     rows = np.arange(len(fold_ids))
     cascades, sums = [], []
+
+    def add(cascade: Cascade) -> None:
+        picked = cascade.configs(predicted)
+        q, c = data.quality[rows, picked], data.cost[rows, picked]
+        sums.append([np.bincount(fold_ids, w, minlength=folds) for w in (q, q * q, c)])
+        cascades.append(cascade)
+
+    # Single configurations come first, so that on a tie they win over a
+    # cascade whose cut-off sends none of the fit requests to its costly
+    # member but would send it a few new ones.
+    for member in index:
+        add(Cascade((member,), ()))
     for size in range(2, min(MAX_MEMBERS, len(index)) + 1):
         for members in itertools.combinations(index, size):
             if members[-1] != index[-1]:
                 continue  # every cascade ends at the most capable configuration
+            # cut-offs on the predicted gap to the most capable member
             gaps = predicted[:, list(members[:-1])] - predicted[:, [members[-1]]]
             for cut in _cutoffs(gaps):
-                cascade = Cascade(members, (float(cut),) * (size - 1), True)
-                picked = cascade.configs(predicted)
-                q, c = data.quality[rows, picked], data.cost[rows, picked]
-                sums.append([np.bincount(fold_ids, w, minlength=folds)
-                             for w in (q, q * q, c)])
-                cascades.append(cascade)
+                add(Cascade(members, (float(cut),) * (size - 1), True))
     table = np.asarray(sums).reshape(len(cascades), 3, folds)
     return Screen(cascades, table[:, 0], table[:, 1], table[:, 2],
                   np.bincount(fold_ids, minlength=folds))
@@ -149,5 +157,9 @@ def _cheapest(found: Screen, without: int | None, target: float,
 
 
 def _cutoffs(predicted: np.ndarray) -> np.ndarray:
-    levels = np.quantile(predicted, np.linspace(0, 1, CUTOFF_LEVELS))
+    # Not the minimum: a cut-off there sends none of the fit requests to the
+    # costly member, so its cost was never measured, yet new requests below
+    # it go there.  Sending everything to the cheaper member is a single
+    # configuration, screened on its own.
+    levels = np.quantile(predicted, np.linspace(0, 1, CUTOFF_LEVELS)[1:])
     return np.unique(np.round(levels, 12))

@@ -53,7 +53,7 @@ def _router(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def routing_file(folder: Path, suite: str = "demo", threshold: float = 0.75,
                  expected_cost: float | None = 0.00087, strong: str = "big",
-                 task: str = "qa") -> Path:
+                 task: str = "qa", promised: float = 0.84) -> Path:
     data = {
         "schema_version": 1,
         "suite": {"name": suite, "sha256": "0" * 64},
@@ -62,8 +62,8 @@ def routing_file(folder: Path, suite: str = "demo", threshold: float = 0.75,
             "policy": "learned", "strong": strong,
             "routes": [{"tier": "t", "model": "big", "prompt_variant": "plain",
                         "share": 0.86}],
-            "expected_quality": {"point": 0.84, "low": 0.80, "high": 0.87,
-                                 "n": 400},
+            "expected_quality": {"point": promised, "low": promised - 0.04,
+                                 "high": promised + 0.03, "n": 400},
             "expected_cost_per_request": expected_cost,
         }},
     }
@@ -112,6 +112,22 @@ def test_a_broken_quality_promise_fails(tmp_path):
     assert code == 1
     assert checks["routing quality promise"]["status"] == "fail"
     assert checks["routing cost promise"]["status"] == "pass"
+
+
+@pytest.mark.parametrize(("promised", "status"), [
+    (0.84, "pass"), (0.86, "pass"), (0.97, "fail")],
+    ids=["as-promised", "short-within-noise", "far-short"])
+def test_a_policy_far_below_its_promised_quality_fails(good, tmp_path,
+                                                       promised, status):
+    # the threshold (0.75) is met in every case; only the promise differs
+    path = routing_file(tmp_path, promised=promised)
+    code, output = _gate(good, "--routing", path, "--json")
+    check = _checks(output)["routing quality promise"]
+    assert check["status"] == status, check["measured"]
+    assert code == (1 if status == "fail" else 0)
+    assert f"p={check['numbers']['p_value']:.4f}" in check["measured"]
+    assert check["numbers"]["shortfall"] == pytest.approx(
+        promised - check["numbers"]["point"])
 
 
 def test_a_broken_cost_promise_fails(good, tmp_path):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mre_eval.console import pct, usd
 from mre_eval.gate import measure
-from mre_eval.gate.compare import cost_change
+from mre_eval.gate.compare import cost_change, promise_shortfall_p
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,20 +106,11 @@ def budget_checks(subject: Subject, task: TaskType) -> list[Check]:
     return checks
 
 
-def promise_checks(subject: Subject, task: TaskType,
-                   max_cost_increase: float) -> list[Check]:
+def promise_checks(subject: Subject, task: TaskType, max_drop: float,
+                   alpha: float, max_cost_increase: float) -> list[Check]:
     """A routed policy still keeps the quality and cost routing.json promised."""
     promise = subject.promise or {}
-    on = promise.get("threshold_on", task.threshold_on)
-    est = measure.quality(subject.rows, on)
-    judged = measure.gated_value(est, promise.get("gate_on", task.gate_on))
-    threshold = float(promise.get("threshold", task.threshold))
-    checks = [_check(
-        subject, "routing quality promise", judged >= threshold,
-        f"{on} {est.point:.3f} [{est.low:.3f}, {est.high:.3f}] n={est.n}; "
-        f"promised {_promised_quality(promise)}", f">= {threshold:.3f}",
-        {**est.as_dict(), "judged": judged, "threshold": threshold,
-         "expected_quality": promise.get("expected_quality")})]
+    checks = [_promise_quality_check(subject, task, promise, max_drop, alpha)]
     expected = promise.get("expected_cost_per_request")
     cost = measure.cost_figure(subject.rows)
     if expected is None:
@@ -132,6 +123,40 @@ def promise_checks(subject: Subject, task: TaskType,
                                   f"<= {usd(limit)} (promised {usd(expected)}"
                                   f" + {pct(max_cost_increase, 0)})"))
     return checks
+
+
+def _promise_quality_check(subject: Subject, task: TaskType,
+                           promise: dict[str, Any], max_drop: float,
+                           alpha: float) -> Check:
+    # the policy must still meet its threshold, and must not fall short of
+    # the quality it promised by more than the tolerance beyond noise
+    on = promise.get("threshold_on", task.threshold_on)
+    values = measure.example_quality(subject.rows, on)
+    est = measure.quality(subject.rows, on)
+    judged = measure.gated_value(est, promise.get("gate_on", task.gate_on))
+    threshold = float(promise.get("threshold", task.threshold))
+    expected = promise.get("expected_quality") or {}
+    point = expected.get("point")
+    numbers = {**est.as_dict(), "judged": judged, "threshold": threshold,
+               "expected_quality": expected or None}
+    measured = (f"{on} {est.point:.3f} [{est.low:.3f}, {est.high:.3f}] "
+                f"n={est.n}; promised {_promised_quality(promise)}")
+    limit = f">= {threshold:.3f}"
+    shortfall_ok = True
+    if point is not None:
+        p_value = promise_shortfall_p(
+            float(point), float(expected.get("low", point)),
+            float(expected.get("high", point)),
+            values.to_numpy(dtype=float), max_drop)
+        shortfall = float(point) - est.point
+        shortfall_ok = not (shortfall > max_drop and p_value < alpha)
+        measured += f" (shortfall {shortfall:+.3f}, p={p_value:.4f})"
+        limit += (f"; shortfall <= {max_drop:.3f}, or p >= {alpha:g} "
+                  "that it exceeds it")
+        numbers.update({"shortfall": shortfall, "p_value": p_value})
+    ok = est.n > 0 and judged >= threshold and shortfall_ok
+    return _check(subject, "routing quality promise", ok, measured, limit,
+                  numbers)
 
 
 def quality_regression_check(subject: Subject, comparison: Comparison | None,

@@ -15,6 +15,10 @@ averaged per example), so two runs are compared on the same questions.
 - Graded scores: a paired bootstrap of the mean per-example difference; an
   unpaired bootstrap of the difference of means when the runs share no
   example.
+
+A routing.json's promise keeps no per-example values, only its estimate and
+95% interval, so the replayed quality is tested against it with a normal
+approximation (:func:`promise_shortfall_p`).
 """
 
 from __future__ import annotations
@@ -118,6 +122,33 @@ def unpaired_bootstrap_p(baseline: np.ndarray, current: np.ndarray,
     cur = current[rng.integers(0, len(current), (resamples, len(current)))]
     drops = base.mean(axis=1) - cur.mean(axis=1)
     return float((1 + np.sum(drops <= margin)) / (resamples + 1))
+
+
+def promise_shortfall_p(point: float, low: float, high: float,
+                        current: np.ndarray, margin: float = 0.0) -> float:
+    """One-sided p-value of "quality is at most ``margin`` below a promise".
+
+    Args:
+        point: the promised quality.
+        low: the lower end of the promise's 95% interval.
+        high: its upper end.
+        current: per-example quality of the replayed policy.
+        margin: the shortfall that is tolerated.
+
+    The promise's standard error is read from its interval (its width over
+    2 x 1.96), the current one from the spread of the per-example values;
+    the two are combined as independent, which is conservative when the
+    promise was measured on the same examples.
+    """
+    if len(current) == 0 or not all(map(math.isfinite, (point, low, high))):
+        return 1.0
+    se_promise = max(0.0, high - low) / (2 * 1.959964)
+    se_current = float(np.std(current)) / math.sqrt(len(current))
+    se = math.hypot(se_promise, se_current)
+    excess = point - float(np.mean(current)) - margin
+    if se == 0:
+        return 0.0 if excess > 0 else 1.0
+    return 0.5 * math.erfc(excess / se / math.sqrt(2))
 
 
 def cost_change(baseline: float | None, current: float | None) -> float | None:

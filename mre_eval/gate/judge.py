@@ -145,7 +145,9 @@ def _judge(subject: Subject, run: RunData, baseline: RunData | None,
              checks_mod.failure_check(subject, options.max_failed_share)]
     found += checks_mod.budget_checks(subject, task)
     if subject.kind == "routing":
-        found += checks_mod.promise_checks(subject, task, options.max_cost_increase)
+        found += checks_mod.promise_checks(
+            subject, task, options.max_quality_drop, options.alpha,
+            options.max_cost_increase)
     if baseline is not None and subject.task_type in baseline.task_types:
         found += _regression(subject, task.threshold_on, baseline, options)
     return found

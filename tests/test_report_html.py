@@ -97,7 +97,10 @@ def test_the_routing_policy_is_marked_with_its_decision_record(
     assert "<!-- routed policy -->" in text  # the legend entry of the star
     assert "<td>routed policy</td>" in text
     assert "Routing policy: decision record" in text
-    assert "<td>big:plain</td><td>102</td>" in text
+    # the route as routing.json recorded it, and the examples sent there now
+    assert "<td>t</td><td>big:plain</td><td>86.0%</td><td>102</td>" in text
+    assert "<td>promised by routing.json (learned)</td>" in text
+    assert "<td>replayed on this run</td>" in text
 
 
 def test_a_missing_run_exits_2(tmp_path):

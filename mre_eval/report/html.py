@@ -8,7 +8,6 @@ confirm from the DOM that the plots were laid out and drawn.
 
 from __future__ import annotations
 
-import json
 import math
 from html import escape
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from mre_eval.console import pct, seconds, usd
 from mre_eval.report import plots
 from mre_eval.report.data import Point, ReportData, TaskView
+from mre_eval.report.decisions import decision_record
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem;
@@ -84,8 +84,7 @@ def _task_section(view: TaskView) -> str:
         intro += (f"<p class=\"unpriced\">Not on the plot (some calls unpriced): "
                   f"{escape(', '.join(unplotted))}</p>")
     body = intro + _plot(plots.cost_quality(view)) + _points_table(view)
-    if view.routing_record is not None:
-        body += _routing(view)
+    body += decision_record(view)
     return _section(f"Task type: {view.name}", body)
 
 
@@ -114,20 +113,6 @@ def _point_row(p: Point, view: TaskView) -> str:
              seconds(_none(p.latency_p50)), seconds(_none(p.latency_p95)),
              "yes" if p.pareto else ""]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
-
-
-def _routing(view: TaskView) -> str:
-    record = view.routing_record or {}
-    choices = "".join(f"<tr><td>{escape(k)}</td><td>{v}</td></tr>"
-                      for k, v in sorted(view.routing_choices.items()))
-    keep = {k: record.get(k) for k in ("policy", "routes", "expected_quality",
-                                       "expected_cost_per_request", "baselines",
-                                       "savings", "decision") if k in record}
-    return ("<h3>Routing policy: decision record</h3>"
-            "<p>Requests of this run routed to each configuration on replay:</p>"
-            f"<table><tr><th>configuration</th><th>examples</th></tr>{choices}"
-            "</table><p>What routing.json recorded when it was made:</p>"
-            f"<pre>{escape(json.dumps(keep, indent=2, default=str))}</pre>")
 
 
 def _spend_table(data: ReportData) -> str:

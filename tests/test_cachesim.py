@@ -135,10 +135,36 @@ def test_neighbours_exclude_self_and_respect_the_floor() -> None:
     ("how do I cancel my plan", "how do I not cancel my plan", "negation"),
     ("refund $50 to Anna", "refund $500 to Anna", "amount"),
     ("refund $50 to Anna", "refund $50 to Ana", "name"),
-    ("enable SSO", "disable SSO", "other"),
-], ids=["swapped", "negation", "amount", "name", "other"])
+    ("enable SSO", "disable SSO", "opposite"),
+    ("turn on single sign-on", "turn off single sign-on", "opposite"),
+    ("remove payment method", "update payment method", "other"),
+], ids=["swapped", "negation", "amount", "name", "opposite", "on-off", "other"])
 def test_look_alikes_are_tagged(a: str, b: str, kind: str) -> None:
     assert look_alike_kind(a, b) == kind
+
+
+def test_near_misses_served_at_the_recommended_threshold_come_first() -> None:
+    from mre_eval.economics.judging import near_misses
+
+    reqs = [req(0, "set seats to 10", "S10"), req(1, "set seats to 15", "S15"),
+            req(2, "set seats to 50", "S50"), req(3, "set seats to 100", "S100")]
+    wrong = [(0, 3, 0.95), (0, 2, 0.90), (1, 2, 0.85)]
+
+    picked = near_misses(reqs, wrong, per_kind=2, served=[(1, 2)])
+
+    # the served pair is kept although two more alike pairs of its kind exist
+    assert [(m.cached, m.new, m.served) for m in picked] == [
+        ("set seats to 10", "set seats to 100", False),
+        ("set seats to 15", "set seats to 50", True)]
+
+
+def test_support_dataset_marks_what_the_recommendation_still_serves() -> None:
+    result = simulate(from_file(SUPPORT), TfidfEmbedder())
+
+    served = [n for n in result.near_misses if n.served]
+    rec = result.recommended
+    assert rec is not None and len(served) == len(rec.false_hits) == 1
+    assert served[0].similarity >= rec.threshold
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -277,6 +303,7 @@ def test_cli_cache_sim_prints_the_recommendation_and_near_misses() -> None:
     assert result.exit_code == 0, result.output
     assert "Recommended threshold 0.80" in result.output
     assert "near misses" in result.output and "amount" in result.output
+    assert "served wrong" in result.output
 
 
 def test_cli_cache_sim_json_has_the_sweep_and_the_interval() -> None:

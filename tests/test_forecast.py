@@ -137,10 +137,35 @@ def test_cache_sim_report_supplies_the_hit_rate(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kwargs,error,match", [
     ({"hit_rate": 1.5}, ConfigError, r"cache hit rate 1.5 is outside \[0, 1\)"),
     ({"multiples": [0.0]}, ConfigError, r"growth multiples \[0.0\]"),
-], ids=["hit-rate", "multiples"])
+    ({"days_per_month": -5.0}, ConfigError,
+     r"days_per_month: Input should be greater than 0 \(got -5.0\)"),
+    ({"days_per_month": 0.0}, ConfigError, r"days_per_month"),
+], ids=["hit-rate", "multiples", "negative-days", "zero-days"])
 def test_bad_forecast_options_are_refused(kwargs, error, match) -> None:
     with pytest.raises(error, match=match):
         service.forecast(scenario=EXAMPLE, **kwargs)
+
+
+def test_days_per_month_option_overrides_the_scenario() -> None:
+    result = service.forecast(scenario=EXAMPLE, days_per_month=31.0)
+
+    assert result.projections[0].cached_usd == pytest.approx(10_440.0 * 31 / 30)
+
+
+def test_multiples_are_projected_smallest_first() -> None:
+    result = project(parse_scenario(BASE | {"multiples": [100, 1, 10]}))
+
+    assert [p.multiple for p in result.projections] == [1, 10, 100]
+    assert result.growth_notes()[0].startswith("at 10x traffic")
+
+
+def test_zero_days_per_month_on_a_run_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mre_eval, "Router", SmallRouter, raising=False)
+    with pytest.raises(ConfigError, match="days_per_month"):
+        service.forecast(run=str(make_run(tmp_path)), days_per_month=0.0,
+                         routing=write_routing(tmp_path / "r.json",
+                                               {"billing": 0.01, "faq": 0.01}))
 
 
 def test_a_run_without_routing_and_many_configs_is_refused(tmp_path: Path) -> None:

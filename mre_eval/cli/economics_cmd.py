@@ -117,20 +117,28 @@ def _render_recommendation(report: dict[str, Any]) -> None:
 def _render_near(near: list[dict[str, Any]], threshold: float | None) -> None:
     from rich.table import Table
 
-    from mre_eval.console import STYLE_FAIL, console
+    from mre_eval.console import STYLE_DIM, STYLE_FAIL, STYLE_WARN, console
 
     if not near:
         return
     table = Table(title="near misses: look-alikes served a wrong answer in the "
-                        "sweep (* still served at the recommended threshold)")
-    for col in ("similarity", "kind", "new request", "cached request"):
+                        "sweep")
+    for col in ("similarity", "kind", "at recommended", "new request",
+                "cached request"):
         table.add_column(col)
     for n in near:
-        served = threshold is not None and n["similarity"] >= threshold - 1e-5
-        table.add_row(f"{n['similarity']:.3f}" + (" *" if served else ""),
-                      n["kind"], n["new"], n["cached"],
-                      style=STYLE_FAIL if served else None)
+        above = threshold is not None and n["similarity"] >= threshold - 1e-5
+        verdict = "served wrong" if n["served"] else \
+            "not separated" if above else ""
+        table.add_row(f"{n['similarity']:.3f}", n["kind"], verdict, n["new"],
+                      n["cached"], style=STYLE_FAIL if n["served"] else
+                      STYLE_WARN if above else None)
     console.print(table)
+    if threshold is not None:
+        console.print("served wrong: happened at the recommended threshold; "
+                      "not separated: above it too, but served wrong only at a "
+                      "looser one, whose cache held other entries.",
+                      style=STYLE_DIM)
 
 
 @app.command("budget")

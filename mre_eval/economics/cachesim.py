@@ -117,8 +117,11 @@ def simulate(requests: Sequence[Request], embedder: Embedder,
         level.false_hits = [h for h in level.hits if (h.cached, h.new) in wrong]
         level.saved_usd, level.unpriced_hits = _saved(requests, level.hits)
     recommended = recommend(levels, tolerance)
+    served = [(h.cached, h.new) for h in recommended.false_hits] \
+        if recommended else []
     near = near_misses(requests, {(h.cached, h.new, h.similarity)
-                                  for lv in levels for h in lv.false_hits})
+                                  for lv in levels for h in lv.false_hits},
+                       served=served)
     return CacheSimResult(
         embedder.name, tolerance, requests, exact, levels, recommended, near,
         truncated_lookups=sum(r.fallbacks for r in replays),

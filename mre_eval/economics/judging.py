@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +33,15 @@ Pair = tuple[int, int]  # (cached request index, new request index)
 _NEGATIONS = {"not", "no", "never", "without", "dont", "don't", "doesnt",
               "doesn't", "cant", "can't", "cannot", "isnt", "isn't",
               "wont", "won't", "didnt", "didn't", "nor"}
+
+
+# words whose swap turns a request into its opposite
+_OPPOSITES = {frozenset(p) for p in (
+    ("on", "off"), ("enable", "disable"), ("add", "remove"),
+    ("upgrade", "downgrade"), ("create", "revoke"), ("create", "delete"),
+    ("annual", "monthly"), ("yearly", "monthly"), ("start", "stop"),
+    ("pause", "resume"), ("lock", "unlock"), ("increase", "decrease"),
+    ("more", "fewer"), ("allow", "block"), ("subscribe", "unsubscribe"))}
 
 
 class Judge(Protocol):
@@ -119,42 +129,54 @@ def judge_pairs(requests: Sequence[Request], pairs: Iterable[Pair],
 
 @dataclass(frozen=True)
 class NearMiss:
-    """Two requests that look alike but deserve different answers."""
+    """Two requests that look alike but deserve different answers.
+
+    ``served`` says the new request was given the cached one's wrong answer
+    in the replay at the recommended threshold, not only at a looser one.
+    """
 
     new: str
     cached: str
     similarity: float
-    kind: str  # swapped | negation | amount | name | other
+    kind: str  # swapped | negation | amount | name | opposite | other
+    served: bool = False
 
 
 def near_misses(requests: Sequence[Request],
                 wrong: Iterable[tuple[int, int, float]],
-                per_kind: int = 3) -> list[NearMiss]:
+                per_kind: int = 3,
+                served: Iterable[Pair] = ()) -> list[NearMiss]:
     """The most alike wrong hits of each kind, one per pair of distinct texts.
 
-    The kind is a heuristic read of the two texts: the same words swapped, a
-    negation word in only one, different numbers, different capitalised
-    names, or none of these.  Up to ``per_kind`` of each kind, most alike first.
+    The kind is a heuristic read of the two texts (:func:`look_alike_kind`).
+    Up to ``per_kind`` of each kind: pairs in ``served`` (wrong at the
+    recommended threshold) first, then the most alike; listed most alike first.
     """
+    served_texts = {frozenset((requests[c].text, requests[n].text))
+                    for c, n in served}
     seen: set[frozenset[str]] = set()
     taken: dict[str, int] = {}
     out = []
-    for cached, new, sim in sorted(wrong, key=lambda w: (-w[2], w[1])):
+    rows = [(c, n, sim, frozenset((requests[c].text, requests[n].text)))
+            for c, n, sim in wrong]
+    for cached, new, sim, pair in sorted(
+            rows, key=lambda r: (r[3] not in served_texts, -r[2], r[1])):
         a, b = requests[cached].text, requests[new].text
-        pair = frozenset((a, b))
         kind = look_alike_kind(a, b)
         if pair in seen or taken.get(kind, 0) >= per_kind:
             continue
         seen.add(pair)
         taken[kind] = taken.get(kind, 0) + 1
-        out.append(NearMiss(b, a, sim, kind))
-    return out
+        out.append(NearMiss(b, a, sim, kind, pair in served_texts))
+    return sorted(out, key=lambda m: -m.similarity)
 
 
 def look_alike_kind(a: str, b: str) -> str:
-    """What separates two similar texts: swapped, negation, amount, name, other.
+    """What separates two similar texts.
 
-    ``swapped`` means the same words in another order ("from Tom to Sara").
+    One of ``swapped`` (the same words in another order: "from Tom to Sara"),
+    ``negation``, ``amount``, ``name``, ``opposite`` (a word and its opposite:
+    "enable" and "disable") or ``other``.
     """
     words_a, words_b = _words(a), _words(b)
     core_a, core_b = _core(a), _core(b)
@@ -169,7 +191,14 @@ def look_alike_kind(a: str, b: str) -> str:
         return "amount"
     if _names(a) != _names(b):
         return "name"
+    if _opposed(Counter(core_a), Counter(core_b)):
+        return "opposite"
     return "other"
+
+
+def _opposed(a: Counter[str], b: Counter[str]) -> bool:
+    # counted, so "turn on ... sign-on" still differs from "turn off ... sign-on"
+    return any(frozenset((x, y)) in _OPPOSITES for x in a - b for y in b - a)
 
 
 def _words(text: str) -> set[str]:

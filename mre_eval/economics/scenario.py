@@ -23,7 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
 
 from mre_eval.errors import ConfigError
 
@@ -108,10 +109,16 @@ class Scenario(_Strict):
     tiers: list[Tier] = Field(min_length=1)
     notes: list[str] = Field(default_factory=list)
 
+    @field_validator("multiples")
+    @classmethod
+    def _ascending(cls, multiples: list[float]) -> list[float]:
+        # growth is read against the smallest multiple, so it comes first
+        if any(m <= 0 for m in multiples):
+            raise ValueError(f"multiples {multiples} must all be positive")
+        return sorted(multiples)
+
     @model_validator(mode="after")
     def _volumes(self) -> Scenario:
-        if any(m <= 0 for m in self.multiples):
-            raise ValueError(f"multiples {self.multiples} must all be positive")
         shared = [t for t in self.tiers if t.requests_per_day is None]
         if shared and self.requests_per_day is None:
             raise ValueError("give requests_per_day, or a requests_per_day on "

@@ -159,7 +159,8 @@ def forecast(scenario: Path | None = None, run: str | None = None,
              record: Path | None = None) -> Forecast:
     """The monthly bill of a scenario file, or of a run under its routing."""
     from mre_eval.economics.forecast import project
-    from mre_eval.economics.scenario import from_costs, load_scenario
+    from mre_eval.economics.scenario import (from_costs, load_scenario,
+                                             parse_scenario)
 
     if multiples is not None:
         multiples = check_multiples(multiples)
@@ -170,14 +171,16 @@ def forecast(scenario: Path | None = None, run: str | None = None,
     if scenario is not None:
         plan = load_scenario(scenario)
         update = {"multiples": multiples, "days_per_month": days_per_month}
-        plan = plan.model_copy(update={k: v for k, v in update.items() if v})
+        given = {k: v for k, v in update.items() if v is not None}
+        # validated again: an option may not set what the file could not
+        plan = parse_scenario(plan.model_dump() | given, "command line")
         inputs: dict[str, Any] = {"scenario": str(scenario),
                                   "scenario_sha256": _file_hash(scenario)}
         extra: list[str] = []
     else:
         loaded, costs, inputs = _costs(run, routing, suite)
         config = ROUTED if routing is not None else _only_config(costs)
-        days = days_per_month or 30.0
+        days = 30.0 if days_per_month is None else days_per_month
         plan = from_costs(loaded, costs, config, hit_rate, days, multiples)
         extra = _horizons(loaded, plan, days)
     result = project(plan)

@@ -119,3 +119,24 @@ def test_route_bad_options_exit_2(emitted: Path, args: list[str],
     result = runner.invoke(app, ["route", str(emitted), *args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_unpriced_configuration_is_named_on_screen_and_in_the_file(
+        tmp_path: Path) -> None:
+    results, examples = synthetic(n=120)
+    results.loc[results["model"] == "cheap", "cost_usd"] = None
+    run = tmp_path / "unpriced-run"
+    run.mkdir()
+    write_results(results, run / "results.parquet")
+    write_table(examples, run / "examples.parquet", EXAMPLE_COLUMNS)
+    out = tmp_path / "routing.json"
+    result = runner.invoke(app, ["optimize", str(run), "--threshold", "qa=0.9",
+                                 "--emit", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "left out, unpriced: cheap / as-recorded (120 unpriced calls)" in \
+        " ".join(result.stdout.split())
+    assert "nothing to route between, so the static policy ships" in \
+        " ".join(result.stdout.split())
+    entry = json.loads(out.read_text())["task_types"]["qa"]
+    assert entry["left_out"] == ["cheap / as-recorded (120 unpriced calls)"]
+    assert [c["model"] for c in entry["candidates"]] == ["strong"]

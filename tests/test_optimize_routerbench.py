@@ -16,10 +16,12 @@ import pytest
 from mre_eval import Router
 from mre_eval.errors import IntegrityError
 from mre_eval.optimize.candidates import TaskSpec
+from mre_eval.optimize.classifier import fold_of
 from mre_eval.optimize.evaluate import check
 from mre_eval.optimize.litellm_export import litellm_config
 from mre_eval.optimize.optimizer import optimize
 from mre_eval.optimize.routing_file import write_routing
+from mre_eval.optimize.selection import MAX_MEMBERS
 from test_optimize_data import routerbench, split
 
 SPECS = {"arc-challenge": TaskSpec("arc-challenge", 0.90),
@@ -110,3 +112,24 @@ def test_litellm_export_names_each_tier(emitted: tuple) -> None:
                 for r in e["routes"]]
     assert names == expected
     assert all(m["litellm_params"]["model"] for m in config["model_list"])
+
+
+def test_each_request_meets_only_its_folds_cascade(emitted: tuple) -> None:
+    path, routing, _ = emitted
+    router = Router.load(path)
+    _, _, _, out_e = split(*routerbench())
+    for task, entry in routing["task_types"].items():
+        if entry["policy"] != "learned":
+            continue
+        cascades = [[(s["model"], s["prompt_variant"]) for s in f["cascade"]]
+                    for f in entry["folds"]]
+        assert all(len(c) <= MAX_MEMBERS for c in cascades)
+        for route in entry["routes"]:
+            key = (route["model"], route["prompt_variant"])
+            assert route["folds"] == [j for j, c in enumerate(cascades) if key in c]
+        differ = len({tuple(c) for c in cascades}) > 1
+        assert ("differs by fold" in entry["routing_note"]) == differ
+        for text in out_e[out_e["task_type"] == task]["input"].head(60):
+            fold = fold_of(text, routing["method"]["folds"], routing["method"]["seed"])
+            decision = router.route(task, text)
+            assert (decision.model, decision.prompt_variant) in cascades[fold]

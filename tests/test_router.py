@@ -6,15 +6,17 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from mre_eval import Router
 from mre_eval.errors import ConfigError, DataError, IntegrityError
-from mre_eval.optimize.candidates import TaskSpec
+from mre_eval.optimize.candidates import Config, TaskSpec
 from mre_eval.optimize.optimizer import optimize
 from mre_eval.optimize.router import route_jsonl
-from mre_eval.optimize.routing_file import write_routing
+from mre_eval.optimize.policy import Cascade
+from mre_eval.optimize.routing_file import _routes, _routing_note, write_routing
 from test_optimize_data import synthetic
 
 
@@ -124,3 +126,31 @@ def test_check_measures_the_file_on_new_requests(routing_path: Path) -> None:
     assert report.observed.point == pytest.approx(1.0)
     assert report.cost < report.static_cost
     assert report.as_dict()["saving_vs_static_pct"] > 0
+
+
+def _task_with_folds(folds: tuple[Cascade, ...]) -> SimpleNamespace:
+    configs = [Config(name, "v") for name in ("small", "mid", "big")]
+    members = tuple(sorted({m for c in folds for m in c.members}))
+    chosen = SimpleNamespace(folds=folds, cascade=Cascade(members, ()),
+                             outcome=SimpleNamespace(shares=(0.1,) * len(members)))
+    data = SimpleNamespace(configs=configs, litellm_models=[None] * 3)
+    return SimpleNamespace(chosen=chosen, data=data)
+
+
+def test_routes_name_their_folds_and_the_note_explains_mixed_cascades() -> None:
+    task = _task_with_folds((Cascade((1, 2), (0.1,), True),
+                             Cascade((2,), ()), Cascade((0, 2), (0.2,), True)))
+    routes = _routes(task)
+    assert [(r["tier"], r["model"], r["folds"]) for r in routes] == [
+        ("simple", "small", [2]), ("moderate", "mid", [0]),
+        ("complex", "big", [0, 1, 2])]
+    note = _routing_note(task)
+    assert "meets at most 2 configurations" in note
+    assert "the 3 tiers are the configurations requests land on" in note
+    assert "fold 0: mid / v -> big / v; fold 1: big / v; fold 2: small / v" in note
+
+
+def test_the_note_says_so_when_every_fold_routes_alike() -> None:
+    same = Cascade((0, 2), (0.1,), True)
+    assert _routing_note(_task_with_folds((same, same))) == \
+        "every fold routes by the same cascade: small / v -> big / v"

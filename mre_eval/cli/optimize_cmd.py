@@ -82,7 +82,10 @@ def _render(routing: dict[str, Any], emit: Path | None) -> None:
 
     for name, task in routing["task_types"].items():
         console.print(_frontier_table(name, task))
-        console.print(_summary(task))
+        console.print(_summary(task), markup=False)
+        prompts = _prompt_table(name, task)
+        if prompts is not None:
+            console.print(prompts)
     if emit is not None:
         console.print(f"wrote {emit} and {routing['classifier']['file']}")
 
@@ -129,7 +132,47 @@ def _summary(task: dict[str, Any]) -> str:
         f"hindsight oracle {usd(base['oracle']['cost_per_request'])}",
         f"decision: {task['decision']['reason']}",
     ]
+    if task.get("routing_note"):
+        lines.append(f"tiers: {task['routing_note']}")
+    if not any(len(t["variants"]) > 1 for t in task["prompt_economics"]):
+        lines.append("prompt variants: each routed model ran with one, so there "
+                     "is none to compare")
+    if task["left_out"]:
+        lines.append("left out, unpriced: " + "; ".join(task["left_out"]))
     return "\n".join(lines) + "\n"
+
+
+def _prompt_table(name: str, task: dict[str, Any]) -> Any:
+    # only tiers whose model was run with more than one prompt variant
+    from rich.table import Table
+
+    from mre_eval.console import STYLE_OK, quality, usd
+
+    tiers = [t for t in task["prompt_economics"] if len(t["variants"]) > 1]
+    if not tiers:
+        return None
+    table = Table(title=f"{name}: prompt variants per tier, on the tier's requests",
+                  title_justify="left")
+    for column in ("tier / model", "prompt variant", "quality [95% CI]",
+                   "cost/request", "prompt tokens", "keeps threshold", "note"):
+        table.add_column(column)
+    for tier in tiers:
+        for row, v in enumerate(tier["variants"]):
+            q, tokens = v["quality_on_tier"], v["input_tokens"]
+            notes = [n for n, on in (
+                ("routed", v["prompt_variant"] == tier["prompt_variant"]),
+                ("cheapest", v["prompt_variant"] == tier["cheapest_meeting_bar"]))
+                if on]
+            table.add_row(
+                f"{tier['tier']}: {tier['model']}" if row == 0 else "",
+                v["prompt_variant"],
+                "-" if q is None else quality(q["point"], q["low"], q["high"]),
+                "-" if v["cost_per_request"] is None else usd(v["cost_per_request"]),
+                "-" if tokens is None else f"{tokens:.0f}",
+                {True: "yes", False: "no", None: "-"}[v["keeps_threshold"]],
+                ", ".join(notes),
+                style=STYLE_OK if "routed" in notes else None)
+    return table
 
 
 def _pct(value: float | None, pct: Any) -> str:

@@ -7,6 +7,7 @@ Modules, in the order data flows through them:
 - ``features`` and ``classifier``: the cross-fitted complexity classifier;
 - ``policy`` and ``search``: cascades, their measurement and the search;
 - ``optimizer``: reads a run and searches every task type;
+- ``prompts``: per tier, the cheapest prompt variant that keeps the bar;
 - ``routing_file``: routing.json and the classifier file beside it;
 - ``router``: the runtime :class:`~mre_eval.optimize.router.Router`;
 - ``evaluate``: a routing file measured on results it was not made from;

@@ -69,19 +69,3 @@ def tier_names(count: int) -> list[str]:
              3: ["simple", "moderate", "complex"],
              4: ["simple", "moderate", "hard", "complex"]}
     return named.get(count, [f"tier-{i + 1}" for i in range(count)])
-
-
-def prompt_economics(stats: list[ConfigStats], models: list[str], threshold: float,
-                     gate_on: str) -> dict[str, list[dict]]:
-    """Per routed model, every prompt variant's quality, tokens and cost."""
-    from mre_eval.optimize.policy import meets
-
-    out: dict[str, list[dict]] = {}
-    for model in dict.fromkeys(models):
-        rows = sorted((s for s in stats if s.model == model), key=lambda s: s.cost)
-        out[model] = [{"prompt_variant": s.prompt_variant,
-                       "quality": s.quality.as_dict(), "input_tokens": s.input_tokens,
-                       "cost_per_request": s.cost,
-                       "meets_threshold": meets(s.quality, threshold, gate_on)}
-                      for s in rows]
-    return out

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from mre_eval.errors import ConfigError, IntegrityError
-from mre_eval.optimize.frontier import prompt_economics, tier_names
+from mre_eval.optimize.frontier import tier_names
 from mre_eval.optimize.optimizer import Optimization
 from mre_eval.optimize.policy import GAP
+from mre_eval.optimize.prompts import prompt_economics
 from mre_eval.optimize.search import TaskResult
 
 SCHEMA_VERSION = 1
@@ -94,7 +95,8 @@ def task_entry(task: TaskResult) -> dict[str, Any]:
     return {
         "threshold": spec.threshold, "threshold_on": spec.threshold_on,
         "gate_on": spec.gate_on, "policy": chosen.kind, "met": chosen.meets,
-        "message": task.unmet, "routes": routes, "folds": _folds(task),
+        "message": task.unmet, "routes": routes, "routing_note": _routing_note(task),
+        "folds": _folds(task),
         "expected_quality": expected.quality.as_dict(),
         "expected_cost_per_request": expected.cost,
         "baselines": _baselines(task),
@@ -102,8 +104,7 @@ def task_entry(task: TaskResult) -> dict[str, Any]:
                     "vs_static_pct": _saving(expected.cost, task.static.outcome.cost)},
         "decision": _decision(task),
         "candidates": [s.as_dict() for s in task.stats],
-        "prompt_economics": prompt_economics(
-            task.stats, [r["model"] for r in routes], spec.threshold, spec.gate_on),
+        "prompt_economics": prompt_economics(task),
         "left_out": task.data.left_out,
     }
 
@@ -143,11 +144,39 @@ def _routes(task: TaskResult) -> list[dict[str, Any]]:
     cascade, configs = task.chosen.cascade, task.data.configs
     names = tier_names(len(cascade.members))
     litellm = task.data.litellm_models or [None] * len(configs)
+    folds = task.chosen.folds
     return [{"tier": names[pos], "model": configs[m].model,
              "prompt_variant": configs[m].prompt_variant,
              "share": task.chosen.outcome.shares[pos],
-             "litellm_model": litellm[m]}
+             "litellm_model": litellm[m],
+             "folds": ([j for j, c in enumerate(folds) if m in c.members]
+                       if folds else None)}
             for pos, m in enumerate(cascade.members)]
+
+
+def _routing_note(task: TaskResult) -> str | None:
+    # A learned policy's folds may route by different cascades; say what that
+    # means for one request and for the tier names.
+    folds = task.chosen.folds
+    if not folds:
+        return None
+    labels = [" -> ".join(task.data.configs[m].label for m in c.members)
+              for c in folds]
+    if len(set(labels)) == 1:
+        return f"every fold routes by the same cascade: {labels[0]}"
+    groups: dict[str, list[int]] = {}
+    for j, label in enumerate(labels):
+        groups.setdefault(label, []).append(j)
+    parts = [f"{'fold' if len(js) == 1 else 'folds'} "
+             f"{', '.join(map(str, js))}: {label}" for label, js in groups.items()]
+    widest = max(len(c.members) for c in folds)
+    tiers = len(task.chosen.cascade.members)
+    return (f"the cascade differs by fold; a request is routed by the cascade of "
+            f"its fold (a hash of its text), chosen without that fold's outcomes, "
+            f"so it meets at most {widest} configuration"
+            f"{'s' if widest > 1 else ''}; the {tiers} tiers are the configurations "
+            f"requests land on, cheapest first, not nested levels: "
+            + "; ".join(parts))
 
 
 def _folds(task: TaskResult) -> list[dict[str, Any]]:

@@ -43,6 +43,7 @@ class Choice:
     outcome: Outcome               # shares follow ``cascade.members``
     meets: bool
     folds: tuple[Cascade, ...] = ()  # a learned policy's cascade per fold
+    routed: np.ndarray | None = None  # configuration each fit example went to
 
 
 @dataclass
@@ -71,7 +72,7 @@ def search_task(data: TaskData, featurizer: object, folds: int,
     static, unmet = _static(data, stats, capable)
     learned, classifier, record = _learned(data, stats, featurizer, folds, seed,
                                            static.cascade.members[0])
-    chosen, reason = _decide(static, learned, unmet)
+    chosen, reason = _decide(static, learned, unmet, record.get("note"))
     if chosen.kind != "learned":
         classifier = None
     log.info("task type %r: %s policy, %s", spec.name, chosen.kind, reason)
@@ -93,9 +94,9 @@ def _static(data: TaskData, stats: list[ConfigStats],
                  f"{data.configs[best.index].label} at {best.quality.point:.2f} "
                  f"± {half:.2f}")
     cascade = Cascade((best.index,), ())
-    outcome = measure(np.full(len(data.example_ids), best.index), data.quality,
-                      data.cost, cascade.members, data.binary)
-    return Choice(kind, cascade, outcome, unmet is None), unmet
+    routed = np.full(len(data.example_ids), best.index)
+    outcome = measure(routed, data.quality, data.cost, cascade.members, data.binary)
+    return Choice(kind, cascade, outcome, unmet is None, routed=routed), unmet
 
 
 def _learned(data: TaskData, stats: list[ConfigStats], featurizer: object,
@@ -122,16 +123,16 @@ def _learned(data: TaskData, stats: list[ConfigStats], featurizer: object,
         return None, classifier, record
     record["margin"] = chosen.margin
     union = Cascade(chosen.members, ())
-    return (Choice("learned", union, chosen.outcome, True, chosen.cascades),
-            classifier, record)
+    return (Choice("learned", union, chosen.outcome, True, chosen.cascades,
+                   chosen.configs), classifier, record)
 
 
-def _decide(static: Choice, learned: Choice | None,
-            unmet: str | None) -> tuple[Choice, str]:
+def _decide(static: Choice, learned: Choice | None, unmet: str | None,
+            note: str | None = None) -> tuple[Choice, str]:
     name = "the static policy" if unmet is None else "the fallback configuration"
     if learned is None:
-        return static, ("no learned cascade met the threshold out of fold, so "
-                        f"{name} ships")
+        why = note or "no learned cascade met the threshold out of fold"
+        return static, f"{why}, so {name} ships"
     gap = cost_upper_gap(learned.outcome.per_request_cost,
                          static.outcome.per_request_cost)
     if gap >= 0:

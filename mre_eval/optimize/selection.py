@@ -26,8 +26,10 @@ from mre_eval.optimize.policy import Cascade, Outcome, estimate, fast_low, meets
 
 # Two members (one cheaper configuration, then the most capable) chose better
 # policies out of fold on the RouterBench fit data than up to four: fewer
-# candidates, less luck in the per-fold pick.
-MAX_MEMBERS = 2      # configurations in one cascade
+# candidates, less luck in the per-fold pick.  The limit is per fold: folds
+# may pick different cheaper members, so the shipped policy can use more
+# configurations in all, though no request meets more than two.
+MAX_MEMBERS = 2      # configurations in one fold's cascade
 CUTOFF_LEVELS = 33   # quantiles of the predictions tried as cut-offs
 # A fold picks on four fifths of the requests, whose 95% lower bound is wider
 # than the whole set's; small negative margins let it ask for what the whole

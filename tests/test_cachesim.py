@@ -132,13 +132,17 @@ def test_neighbours_exclude_self_and_respect_the_floor() -> None:
 @pytest.mark.parametrize("a,b,kind", [
     ("move ownership from Tom to Sara", "move ownership from Sara to Tom",
      "swapped"),
+    ("Transfer ownership from Sara to Tom Thanks!",
+     "Quick question: Transfer ownership from Tom to Sara Thanks in advance.",
+     "swapped"),
     ("how do I cancel my plan", "how do I not cancel my plan", "negation"),
     ("refund $50 to Anna", "refund $500 to Anna", "amount"),
     ("refund $50 to Anna", "refund $50 to Ana", "name"),
     ("enable SSO", "disable SSO", "opposite"),
     ("turn on single sign-on", "turn off single sign-on", "opposite"),
     ("remove payment method", "update payment method", "other"),
-], ids=["swapped", "negation", "amount", "name", "opposite", "on-off", "other"])
+], ids=["swapped", "swapped-with-greeting", "negation", "amount", "name",
+        "opposite", "on-off", "other"])
 def test_look_alikes_are_tagged(a: str, b: str, kind: str) -> None:
     assert look_alike_kind(a, b) == kind
 

@@ -182,8 +182,7 @@ def look_alike_kind(a: str, b: str) -> str:
     core_a, core_b = _core(a), _core(b)
     if core_a != core_b and sorted(core_a) == sorted(core_b):
         return "swapped"
-    names_a, names_b = _name_list(a), _name_list(b)
-    if names_a != names_b and sorted(names_a) == sorted(names_b):
+    if _reordered(_name_list(a), _name_list(b)):
         return "swapped"
     if bool(words_a & _NEGATIONS) != bool(words_b & _NEGATIONS):
         return "negation"
@@ -218,6 +217,15 @@ def _names(text: str) -> set[str]:
 
 
 def _name_list(text: str) -> list[str]:
-    tokens = re.findall(r"[A-Za-z][a-z]+", text)
-    # the first word is capitalised by grammar, not because it is a name
-    return [t for t in tokens[1:] if t[0].isupper()]
+    # a word opening the text or a sentence is capitalised by grammar
+    found = re.finditer(r"(^|[.!?:]\s*)?\b([A-Za-z][a-z]+)", text)
+    return [m.group(2) for m in found
+            if m.group(1) is None and m.group(2)[0].isupper()]
+
+
+def _reordered(names_a: list[str], names_b: list[str]) -> bool:
+    # the names both texts share, met in another order ("from Tom to Sara")
+    shared = set(names_a) & set(names_b)
+    order_a = [n for n in names_a if n in shared]
+    order_b = [n for n in names_b if n in shared]
+    return len(shared) > 1 and order_a != order_b

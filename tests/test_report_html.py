@@ -123,3 +123,21 @@ def test_pareto_frontier_keeps_only_undominated_priced_points():
               _point("unpriced", 0.95, None)]
     mark_pareto(points)
     assert [p.label for p in points if p.pareto] == ["cheap", "best"]
+
+
+@pytest.mark.parametrize(("mode", "says_replayed"), [
+    ("recorded", True), ("live", False)], ids=["recorded", "live"])
+def test_a_replayed_run_says_it_spent_nothing(tmp_path, mode, says_replayed):
+    import json
+
+    run = build_run(tmp_path / "run", RunSpec({"qa": [Config("big", 0.9, 0.001)]},
+                                               examples=20))
+    meta = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**meta, "mode": mode}))
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(run), "-o", str(out)])
+
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert ("it made no calls and spent nothing" in text) is says_replayed
+    assert ("<!-- USD spent in this run" in text) is not says_replayed

@@ -1,9 +1,10 @@
 """The report as one self-contained HTML document.
 
 Styles and plots are inline; nothing is fetched when the file is opened.  A
-short inline script records each plot's drawn size on the ``<svg>`` element
-(``data-drawn-width``/``data-drawn-height``) so a headless browser check can
-confirm from the DOM that the plots were laid out and drawn.
+short inline script records each plot's drawn box on the ``<svg>`` element
+(``data-drawn-x``/``-y``/``-width``/``-height``), and the page's height and
+the number of resources it loaded on ``<body>``, so a headless browser check
+can find each plot on a screenshot and confirm that nothing was fetched.
 """
 
 from __future__ import annotations
@@ -34,10 +35,16 @@ MEASURE_SCRIPT = """
 window.addEventListener('load', function () {
   document.querySelectorAll('.plot svg').forEach(function (svg) {
     var box = svg.getBoundingClientRect();
+    svg.setAttribute('data-drawn-x', Math.round(box.left + window.scrollX));
+    svg.setAttribute('data-drawn-y', Math.round(box.top + window.scrollY));
     svg.setAttribute('data-drawn-width', Math.round(box.width));
     svg.setAttribute('data-drawn-height', Math.round(box.height));
   });
-  document.body.setAttribute('data-measured', 'yes');
+  var body = document.body;
+  body.setAttribute('data-page-height', document.documentElement.scrollHeight);
+  body.setAttribute('data-resources',
+                    performance.getEntriesByType('resource').length);
+  body.setAttribute('data-measured', 'yes');
 });
 """
 
@@ -48,7 +55,9 @@ def render(data: ReportData) -> str:
     for view in data.tasks:
         parts.append(_task_section(view))
     parts.append(_section("Cost by model and task type",
-                          _plot(plots.spend_by_model(data.spend))
+                          _spend_note(data)
+                          + _plot(plots.spend_by_model(data.spend,
+                                                       _spend_label(data)))
                           + _spend_table(data)))
     parts.append(_section("Latency", _latency(data)))
     parts.append(_section("Unpriced and failed calls", _problems(data)))
@@ -115,6 +124,24 @@ def _point_row(p: Point, view: TaskView) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
+def _replayed(data: ReportData) -> bool:
+    return data.meta.get("mode") == "recorded"
+
+
+def _spend_label(data: ReportData) -> str:
+    if _replayed(data):
+        return "USD the recorded calls cost (priced calls)"
+    return "USD spent in this run (priced calls, cache hits excluded)"
+
+
+def _spend_note(data: ReportData) -> str:
+    if not _replayed(data):
+        return ""
+    return ("<p class=\"note\">This run replayed recorded outcomes: it made no "
+            "calls and spent nothing. The figures are what the recorded calls "
+            "cost when they were made.</p>")
+
+
 def _spend_table(data: ReportData) -> str:
     spend = data.spend
     unpriced = {(r.model, r.task_type): r.unpriced
@@ -122,7 +149,8 @@ def _spend_table(data: ReportData) -> str:
     head = "<tr><th>model</th>" + "".join(
         f"<th>{escape(str(c))}</th>" for c in spend.columns) + "<th>total</th></tr>"
     rows = ""
-    for model, row in spend.iterrows():
+    order = spend.sum(axis=1, min_count=1).sort_values(ascending=False).index
+    for model, row in spend.loc[order].iterrows():
         cells = [_spend_cell(row[task], unpriced.get((model, task)))
                  for task in spend.columns]
         total = _spend_cell(row.sum(min_count=1),

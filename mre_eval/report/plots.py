@@ -87,8 +87,8 @@ def cost_quality(view: TaskView) -> str:
     return to_svg(figure)
 
 
-def spend_by_model(spend: pd.DataFrame) -> str:
-    """Dollars spent by this run, stacked by task type, one bar per model."""
+def spend_by_model(spend: pd.DataFrame, xlabel: str) -> str:
+    """Dollars by model, stacked by task type, one bar per model."""
     figure = new_figure(7.5, 1.2 + 0.35 * max(1, len(spend)), left=2.4)
     axes = figure.add_subplot()
     # bars show priced spend; unpriced cells are named in the table beside
@@ -99,7 +99,7 @@ def spend_by_model(spend: pd.DataFrame) -> str:
         values = ordered[task].tolist()
         axes.barh(list(ordered.index), values, left=left, label=task)
         left = [a + b for a, b in zip(left, values)]
-    axes.set_xlabel("USD spent in this run (priced calls, cache hits excluded)")
+    axes.set_xlabel(xlabel)
     axes.set_title("Where the money goes")
     axes.legend(fontsize=8, loc="lower right")
     axes.tick_params(axis="y", labelsize=8)

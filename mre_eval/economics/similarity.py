@@ -114,6 +114,7 @@ def _minilm(batch_size: int) -> EncoderEmbedder:
             f"--embedder minilm needs the optional embeddings extra ({exc.name} "
             f"is not installed): run `{MINILM_INSTALL}`, or use --embedder tfidf"
         ) from None
+    _quiet_transformers()
     model = SentenceTransformer(str(get_model_path()), device="cpu")
 
     def encode(texts: list[str]) -> np.ndarray:
@@ -121,6 +122,15 @@ def _minilm(batch_size: int) -> EncoderEmbedder:
                             normalize_embeddings=True, show_progress_bar=False)
 
     return EncoderEmbedder("minilm", encode)
+
+
+def _quiet_transformers() -> None:
+    # the weight-loading progress bar would land in the middle of the report
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:
+        return
+    transformers_logging.disable_progress_bar()
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,50 @@ def test_unpriced_configuration_is_named_on_screen_and_in_the_file(
     entry = json.loads(out.read_text())["task_types"]["qa"]
     assert entry["left_out"] == ["cheap / as-recorded (120 unpriced calls)"]
     assert [c["model"] for c in entry["candidates"]] == ["strong"]
+
+
+GRADED_SUITE = """\
+name: graded
+dataset: {path: data.jsonl, id: id, input: q, task_type_column: task}
+recorded:
+  path: outcomes.csv
+  columns: {example_id: id, model: model, response: response, score: score,
+            cost_usd: cost_usd}
+task_types:
+  - {name: sum, grader: recorded, threshold: 0.85, threshold_on: mean_score,
+     pass_mark: 0.7}
+models:
+  - {name: cheap, model: gpt-4o-mini}
+  - {name: strong, model: gpt-4o}
+prompts:
+  - {id: plain, template: "{q}"}
+run: {repeats: 2}
+"""
+
+
+def test_graded_threshold_from_the_suite_with_repeats(tmp_path: Path) -> None:
+    # hard requests score 0.4 on the cheap model, 0.9 on the strong one
+    lines, rows = [], ["id,model,response,score,cost_usd"]
+    for i in range(80):
+        hard = i % 3 == 0
+        text = f"prove the theorem {i} rigorously" if hard else f"what is {i} plus two"
+        lines.append(json.dumps({"id": f"q{i}", "task": "sum", "q": text}))
+        rows += [f"q{i},cheap,x,{0.4 if hard else 0.95},0.001",
+                 f"q{i},strong,x,0.9,0.01"]
+    (tmp_path / "data.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "outcomes.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "suite.yaml").write_text(GRADED_SUITE)
+    reports = str(tmp_path / "reports")
+    ran = runner.invoke(app, ["run", str(tmp_path / "suite.yaml"), "--reports",
+                              reports, "--cache", str(tmp_path / "cache.db")])
+    assert ran.exit_code == 0, ran.output
+
+    result = runner.invoke(app, ["optimize", "--json", "--reports", reports])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["task_types"]["sum"]
+    assert (entry["threshold"], entry["threshold_on"]) == (0.85, "mean_score")
+    cheap = next(c for c in entry["candidates"] if c["model"] == "cheap")
+    assert cheap["quality"]["n"] == 80            # two repeats, one per example
+    assert cheap["quality"]["point"] == pytest.approx((27 * 0.4 + 53 * 0.95) / 80)
+    assert entry["policy"] == "learned"
+    assert entry["expected_quality"]["low"] >= 0.85

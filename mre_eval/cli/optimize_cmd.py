@@ -129,7 +129,9 @@ def _summary(task: dict[str, Any]) -> str:
         f"{capable['model']} for all traffic ({usd(capable['cost_per_request'])}) "
         f"and {_pct(savings['vs_static_pct'], pct)} against static "
         f"{base['static']['model']} ({usd(base['static']['cost_per_request'])}); "
-        f"hindsight oracle {usd(base['oracle']['cost_per_request'])}",
+        f"hindsight oracle (best observed score per request, cheapest first): "
+        f"{base['oracle']['quality']['point']:.3f} at "
+        f"{usd(base['oracle']['cost_per_request'])}",
         f"decision: {task['decision']['reason']}",
     ]
     if task.get("routing_note"):

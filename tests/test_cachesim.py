@@ -300,6 +300,7 @@ def test_run_source_caches_one_configurations_answers(tmp_path: Path) -> None:
     assert len(result.requests) == 8
     assert all(r.cost_usd == 0.04 for r in result.requests)
     assert report["inputs"]["run_id"] == run.name
+    assert report["inputs"]["answers_of"] == "big / plain"
     saved = result.levels[0].saved_usd
     assert saved == pytest.approx(0.04 * len(result.levels[0].hits))
 

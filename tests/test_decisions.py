@@ -103,6 +103,19 @@ def test_cli_cache_sim_records_its_threshold(tmp_path: Path) -> None:
     assert len(record["measurements"]["sweep"]) == len(report["sweep"])
 
 
+def test_cache_sim_records_a_decision_not_to_cache(tmp_path: Path) -> None:
+    log = tmp_path / "d.jsonl"
+    # a tolerance no sweep of 600 requests can bound: nothing is recommended
+    result = CliRunner().invoke(app, ["cache-sim", str(SUPPORT), "--record",
+                                      "--log", str(log), "--tolerance", "0.001"])
+
+    assert result.exit_code == 0, result.output
+    assert "No threshold keeps" in result.output
+    record = read_decisions(log)[0]
+    assert record["recommendation"]["threshold"] is None
+    assert "do not cache semantically" in record["recommendation"]["decision"]
+
+
 def test_cli_forecast_and_budget_record_too(tmp_path: Path) -> None:
     log = tmp_path / "d.jsonl"
     scenario = Path(__file__).parents[1] / "examples" / "scenario.yaml"

@@ -71,8 +71,10 @@ def _render_cache(report: dict[str, Any]) -> None:
 
     from mre_eval.console import STYLE_DIM, STYLE_OK, console, pct, usd
 
+    answers = report["inputs"].get("answers_of")
     table = Table(title=f"cache replay of {report['requests']:,} requests "
-                        f"({report['embedder']})")
+                        f"({report['embedder']}"
+                        + (f"; answers of {answers})" if answers else ")"))
     for col in ("cache", "hits", "hit rate", "false hits", "false-hit rate",
                 "95% upper", "saved"):
         table.add_column(col, justify="left" if col == "cache" else "right")

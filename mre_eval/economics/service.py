@@ -58,8 +58,8 @@ def cache_sim(source: CacheSimSource, embedder: str = "tfidf",
     requests, judge = _traffic(source)
     result = simulate(requests, make_embedder(embedder), sweep, tolerance, judge)
     report = cache_report(result, source.inputs)
-    if record is not None and result.recommended is not None:
-        decisions.append_decision(record, "cache_threshold", report["recommended"],
+    if record is not None:
+        decisions.append_decision(record, "cache_threshold", _cache_decision(report),
                                   {"sweep": report["sweep"]}, source.inputs)
     return result, report
 
@@ -91,6 +91,16 @@ def cache_report(result: CacheSimResult, inputs: dict[str, Any]) -> dict[str, An
     }
 
 
+def _cache_decision(report: dict[str, Any]) -> dict[str, Any]:
+    # "do not cache semantically" is a decision too, and worth its record
+    if report["recommended"] is not None:
+        return report["recommended"]
+    return {"threshold": None, "embedder": report["embedder"],
+            "tolerance": report["tolerance"],
+            "decision": "do not cache semantically: no threshold's false-hit "
+                        "rate has a 95% upper bound under the tolerance"}
+
+
 def _traffic(source: CacheSimSource) -> tuple[list[Any], Any]:
     from mre_eval.economics import traffic
 
@@ -120,7 +130,9 @@ def _run_traffic(source: CacheSimSource) -> tuple[list[Any], Any]:
     meta = read_meta(run)
     source.inputs.update(run_id=meta.get("run_id", run.name),
                          suite_sha256=meta.get("suite_sha256"))
-    requests = traffic.from_run(run, source.model, source.prompt_variant)
+    requests, (model, variant) = traffic.from_run(run, source.model,
+                                                  source.prompt_variant)
+    source.inputs.update(answers_of=f"{model} / {variant}")
     judge = None
     if source.use_grader:
         from mre_eval.datasets import load_dataset

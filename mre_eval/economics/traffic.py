@@ -94,13 +94,16 @@ def from_suite(suite: Any, cost_per_request: float | None = None) -> list[Reques
     return out
 
 
-def from_run(run: Path, model: str | None = None,
-             prompt_variant: str | None = None) -> list[Request]:
+def from_run(run: Path, model: str | None = None, prompt_variant: str | None = None,
+             ) -> tuple[list[Request], tuple[str, str]]:
     """Requests of a run: its examples in table order, answered by one config.
 
     The stored answer is the response the chosen model and prompt variant gave
     (first repeat), and its cost is that call's cost.  Examples carry no
     arrival time, so the examples table's order stands for arrival order.
+
+    Returns:
+        The requests, and the (model, prompt variant) whose answers they carry.
 
     Raises:
         ConfigError: for a model or prompt variant the run does not hold.
@@ -125,7 +128,7 @@ def from_run(run: Path, model: str | None = None,
         out.append(Request(str(ex.example_id), str(ex.input), str(ex.task_type),
                            ref, answer, cost))
     log.info("replaying %d requests answered by %s / %s", len(out), *chosen)
-    return out
+    return out, chosen
 
 
 def _config(results: Any, model: str | None,
@@ -142,8 +145,9 @@ def _config(results: Any, model: str | None,
             f"{sorted(set(map(tuple, results[['model', 'prompt_variant']].values)))}")
     if len(configs) > 1:
         options = sorted(map(tuple, configs.values))
-        log.info("several configurations in the run; replaying the first of %s",
-                 options)
+        log.warning("the run holds %d configurations; replaying the answers of "
+                    "%s / %s (choose with --model and --prompt-variant)",
+                    len(options), *options[0])
         return options[0]
     return tuple(configs.iloc[0])  # type: ignore[return-value]
 

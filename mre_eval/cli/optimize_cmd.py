@@ -87,7 +87,8 @@ def _render(routing: dict[str, Any], emit: Path | None) -> None:
         if prompts is not None:
             console.print(prompts)
     if emit is not None:
-        console.print(f"wrote {emit} and {routing['classifier']['file']}")
+        clf = emit.with_name(routing["classifier"]["file"])
+        console.print(f"wrote {emit} and {clf}", markup=False)
 
 
 def _frontier_table(name: str, task: dict[str, Any]) -> Any:

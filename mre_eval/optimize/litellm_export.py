@@ -30,6 +30,7 @@ def litellm_config(routing: dict[str, Any]) -> dict[str, Any]:
                     "model": route["model"],
                     "prompt_variant": route["prompt_variant"],
                     "expected_share": route["share"],
+                    "folds": route.get("folds"),
                     "policy": entry["policy"]}},
             })
         fallbacks += [{low: [high]} for low, high in zip(names, names[1:])]

@@ -45,6 +45,28 @@ def test_markdown_shows_each_decision_with_its_numbers(tmp_path: Path) -> None:
     assert render_markdown([]).endswith("No decisions recorded yet.\n")
 
 
+def test_markdown_turns_lists_of_records_into_tables(tmp_path: Path) -> None:
+    log = tmp_path / "decisions.jsonl"
+    sweep = [{"cache": "0.80", "hits": 333, "saved_usd": 0.997281},
+             {"cache": "0.90", "hits": 197, "saved_usd": 0.589307}]
+    append_decision(log, "forecast", {"monthly_usd": 1_044_000.0},
+                    {"sweep": sweep, "notes": ["a", "b"]}, {}, now=NOW)
+    page = render_markdown(read_decisions(log))
+
+    assert "| cache | hits | saved_usd |" in page
+    assert "| 0.80 | 333 | 0.997281 |" in page
+    assert "- monthly_usd: 1,044,000" in page and "- notes: a; b" in page
+
+
+def test_routing_decision_renders_one_row_per_task_type(tmp_path: Path) -> None:
+    routing = write_routing(tmp_path / "routing.json", {"faq": 0.02, "billing": 0.01})
+    log = tmp_path / "d.jsonl"
+    append_decision(log, "routing", *routing_decision(routing), now=NOW)
+    page = render_markdown(read_decisions(log))
+
+    assert "| faq | static |" in page and "| billing | static |" in page
+
+
 def test_unknown_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown decision kind 'vibes'"):
         append_decision(tmp_path / "d.jsonl", "vibes", {}, {}, {})
@@ -71,7 +93,7 @@ def test_routing_decision_keeps_the_file_hash(tmp_path: Path) -> None:
     routing = write_routing(tmp_path / "routing.json", {"faq": 0.02})
     recommendation, measurements, inputs = routing_decision(routing)
 
-    assert recommendation == {"faq": ["small / plain (1.0)"]}
+    assert recommendation == {"faq": ["small / plain (100.0%)"]}
     assert measurements["faq"]["expected_cost_per_request"] == 0.02
     assert inputs["suite_sha256"] == "abc" and len(inputs["file_sha256"]) == 64
 

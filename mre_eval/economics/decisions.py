@@ -76,7 +76,12 @@ def read_decisions(path: Path) -> list[dict[str, Any]]:
 
 
 def render_markdown(records: list[dict[str, Any]]) -> str:
-    """The log as a markdown page: one section per decision, newest last."""
+    """The log as a markdown page: one section per decision, newest last.
+
+    Plain values are listed; a list of records (a sweep, projections, budget
+    lines) or a mapping of records (per task type) becomes a table.  Nested
+    figures a table cannot hold stay in the JSON log.
+    """
     lines = ["# Decisions", ""]
     if not records:
         return "\n".join(lines + ["No decisions recorded yet.", ""])
@@ -84,10 +89,43 @@ def render_markdown(records: list[dict[str, Any]]) -> str:
         lines += [f"## {record['timestamp']} {record['kind']} ({record['id']})", ""]
         for title in ("recommendation", "measurements", "inputs"):
             lines += [f"**{title.capitalize()}**", ""]
-            lines += [f"- {key}: {_show(value)}"
-                      for key, value in record[title].items()] or ["- (none)"]
+            lines += _section(record[title]) or ["- (none)"]
             lines.append("")
     return "\n".join(lines)
+
+
+def _section(values: dict[str, Any]) -> list[str]:
+    whole = _rows(values)
+    if whole:
+        return _table(whole)
+    bullets, tables = [], []
+    for key, value in values.items():
+        rows = _rows(value)
+        if rows:
+            tables += [f"{key}:", "", *_table(rows), ""]
+        else:
+            bullets.append(f"- {key}: {_show(value)}")
+    out = bullets + ([""] if bullets and tables else []) + tables
+    return out[:-1] if out and out[-1] == "" else out
+
+
+def _rows(value: Any) -> list[dict[str, Any]] | None:
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return value
+    if isinstance(value, dict) and value and \
+            all(isinstance(v, dict) for v in value.values()):
+        return [{"": key, **row} for key, row in value.items()]
+    return None
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    columns = [c for c in dict.fromkeys(k for row in rows for k in row)
+               if not any(isinstance(row.get(c), dict | list) for row in rows)]
+    out = ["| " + " | ".join(columns) + " |",
+           "|" + "---|" * len(columns)]
+    for row in rows:
+        out.append("| " + " | ".join(_show(row.get(c, "")) for c in columns) + " |")
+    return out
 
 
 def routing_decision(path: Path) -> tuple[dict[str, Any], dict[str, Any],
@@ -99,13 +137,9 @@ def routing_decision(path: Path) -> tuple[dict[str, Any], dict[str, Any],
     recommendation, measurements = {}, {}
     for task, entry in data["task_types"].items():
         recommendation[task] = [
-            f"{r.get('model')} / {r.get('prompt_variant')} ({r.get('share')})"
+            f"{r.get('model')} / {r.get('prompt_variant')} ({_share(r.get('share'))})"
             for r in entry.get("routes", [])]
-        measurements[task] = {
-            "policy": entry.get("policy"),
-            "expected_quality": entry.get("expected_quality"),
-            "expected_cost_per_request": entry.get("expected_cost_per_request"),
-            "threshold": entry.get("threshold"), "savings": entry.get("savings")}
+        measurements[task] = _routing_figures(entry)
     suite = data.get("suite") or {}
     inputs = {"routing_file": str(path), "suite": suite.get("name"),
               "suite_sha256": suite.get("sha256"),
@@ -114,9 +148,32 @@ def routing_decision(path: Path) -> tuple[dict[str, Any], dict[str, Any],
     return recommendation, measurements, inputs
 
 
+def _share(share: Any) -> str:
+    return f"{share:.1%}" if isinstance(share, int | float) else str(share)
+
+
+def _routing_figures(entry: dict[str, Any]) -> dict[str, Any]:
+    # flat, so the markdown page shows one table row per task type
+    quality = entry.get("expected_quality")
+    if not isinstance(quality, dict):
+        quality = {"point": quality}
+    savings = entry.get("savings") or {}
+    return {
+        "policy": entry.get("policy"), "threshold": entry.get("threshold"),
+        "expected_quality": quality.get("point"),
+        "quality_low": quality.get("low"), "quality_high": quality.get("high"),
+        "examples": quality.get("n"),
+        "expected_cost_per_request": entry.get("expected_cost_per_request"),
+        "saving_vs_most_capable_pct": savings.get("vs_most_capable_pct")}
+
+
 def _show(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.6g}"
+        if value.is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.6g}"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "; ".join(value) if value else "(none)"
     if isinstance(value, dict | list):
         return f"`{json.dumps(value, default=str)}`"
     return str(value)

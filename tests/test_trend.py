@@ -78,10 +78,25 @@ def test_csv_series(tmp_path: Path) -> None:
                                        "quality_down_cost_up"}
 
 
+def test_dates_are_ordered_as_moments_not_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "series.csv"
+    # as text "2026-01-01T09:00:00+05:00" sorts after the 06:00 UTC point
+    path.write_text("date,requests,cost_usd\n"
+                    "2026-01-01T06:00:00+00:00,100,2\n"
+                    "2026-01-01T09:00:00+05:00,100,1\n")
+    points, flags = series_alerts(None, path)
+
+    assert [p.cost_usd for p in points] == [1.0, 2.0]
+    assert [a.kind for a in flags] == ["cost_outgrows_volume"]
+
+
 @pytest.mark.parametrize("text,match", [
     ("date,cost_usd\n2026-01-01,1\n", r"columns \['requests'\] are missing"),
     ("date,requests,cost_usd\n2026-01-01,-3,1\n", r"series.csv:2: requests -3"),
-], ids=["missing-column", "negative-volume"])
+    ("date,requests,cost_usd\n2026-01-01,3,1\n01/02/2026,3,1\n",
+     r"series.csv:3: date '01/02/2026' is not an ISO date"),
+    ("date,requests,cost_usd\n2026-01-01,3,-1\n", r"series.csv:2: cost_usd -1"),
+], ids=["missing-column", "negative-volume", "not-a-date", "negative-cost"])
 def test_bad_series_files_are_refused(tmp_path: Path, text: str, match: str) -> None:
     path = tmp_path / "series.csv"
     path.write_text(text)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +117,12 @@ def from_runs(runs: list[Path], task_type: str | None = None,
         costs = frame["cost_usd"].dropna().astype(float)
         scores = frame["score"].dropna().astype(float).to_numpy()
         est = quality(scores, is_binary(scores)) if len(scores) else None
-        started = read_meta(run).get("started_at") or run.name
+        started = read_meta(run).get("started_at")
+        if started is None:
+            raise DataError(f"{run}: run.json has no started_at, so the run "
+                            "cannot be placed in time; pass dated runs only")
         points.append(Point(
-            run.name, str(started), len(frame),
+            run.name, _date(run / "run.json", None, started), len(frame),
             float(costs.sum()) if len(costs) else None, len(frame) - len(costs),
             None if est is None else est.point,
             None if est is None else est.low, None if est is None else est.high))
@@ -146,9 +150,28 @@ def _csv_point(path: Path, line: int, row: dict[str, Any]) -> Point:
     if not isinstance(requests, int | float) or requests != requests or requests < 0:
         raise DataError(f"{path}:{line}: requests {requests!r} is not allowed: "
                         "give a count of zero or more")
-    return Point(str(row["date"]), str(row["date"]), int(requests),
-                 _num(row.get("cost_usd")), 0, _num(row.get("quality")),
-                 _num(row.get("quality_low")), _num(row.get("quality_high")))
+    cost = _num(row.get("cost_usd"))
+    if cost is not None and cost < 0:
+        raise DataError(f"{path}:{line}: cost_usd {cost!r} is negative: give the "
+                        "period's spend in dollars, zero or more")
+    date = _date(path, line, row["date"])
+    return Point(str(row["date"]), date, int(requests), cost, 0,
+                 _num(row.get("quality")), _num(row.get("quality_low")),
+                 _num(row.get("quality_high")))
+
+
+def _date(path: Path | str, line: int | None, value: Any) -> str:
+    """``value`` as a sortable UTC timestamp; a DataError when it is not a date."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        where = f"{path}:{line}" if line is not None else str(path)
+        raise DataError(f"{where}: date {value!r} is not an ISO date: write it "
+                        "as 2026-11-01 or 2026-11-01T09:00:00+00:00") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    # dates are compared as text, so every one is written the same way
+    return moment.isoformat()
 
 
 def _num(value: Any) -> float | None:

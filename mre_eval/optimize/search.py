@@ -75,7 +75,7 @@ def search_task(data: TaskData, featurizer: object, folds: int,
     chosen, reason = _decide(static, learned, unmet, record.get("note"))
     if chosen.kind != "learned":
         classifier = None
-    log.info("task type %r: %s policy, %s", spec.name, chosen.kind, reason)
+    log.debug("task type %r: %s policy, %s", spec.name, chosen.kind, reason)
     return TaskResult(data, stats, chosen, static, learned, capable,
                       _oracle(data), classifier, reason, unmet, record)
 

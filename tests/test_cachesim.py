@@ -214,6 +214,30 @@ def test_file_rows_are_replayed_in_arrival_order(tmp_path: Path) -> None:
     assert [r.id for r in from_file(path)] == ["early", "late"]
 
 
+@pytest.mark.parametrize("column,values,order", [
+    ("seq", ["10", "9", "100"], ["b", "a", "c"]),
+    ("arrived_at", ["2026-01-01T10:00:00+00:00", "2026-01-01T12:00:00+05:00",
+                    ""], ["b", "a", "c"]),
+], ids=["numbers-not-text", "time-zones-and-blank-last"])
+def test_arrival_order_compares_values_not_text(tmp_path: Path, column: str,
+                                                values: list[str],
+                                                order: list[str]) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(f"id,input,answer_id,{column}\n" + "".join(
+        f"{i},text {i},x,{v}\n" for i, v in zip("abc", values)))
+
+    assert [r.id for r in from_file(path)] == order
+
+
+def test_an_arrival_that_is_not_a_time_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"input": "a", "answer_id": "x",
+                                "arrived_at": "yesterday"}) + "\n")
+    with pytest.raises(DataError, match=r"d.jsonl:1: arrived_at 'yesterday' is "
+                                        "neither a number nor an ISO time"):
+        from_file(path)
+
+
 def test_encoder_with_wrong_shape_is_refused() -> None:
     bad = EncoderEmbedder("bad", lambda texts: [[1.0, 0.0]])
     with pytest.raises(ConfigError, match="one row per text"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,45 @@ def from_file(path: Path, text_column: str | None = None,
     order_col = _optional(path, columns, order_column, ORDER_COLUMNS)
     group_col = _optional(path, columns, group_column, ("task_type",))
     if order_col is not None:
-        rows.sort(key=lambda lr: (lr[1].get(order_col) is None,
-                                  lr[1].get(order_col), lr[0]))
+        keys = [_arrival(path, line, row.get(order_col), order_col)
+                for line, row in rows]
+        order = sorted(range(len(rows)), key=lambda i: (keys[i] is None,
+                                                        keys[i] or 0.0, i))
+        rows = [rows[i] for i in order]
     return [_file_request(path, line, row, text_col, answer_col, group_col,
                           cost_per_request) for line, row in rows]
+
+
+def _arrival(path: Path, line: int, value: Any, column: str) -> float | None:
+    """A row's place in arrival order: a number, or an ISO time in UTC seconds.
+
+    An empty cell sorts last.  Times without a zone are read as UTC.
+
+    Raises:
+        DataError: for a value that is neither a number nor an ISO time.
+    """
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise DataError(
+                f"{path}:{line}: {column} {value!r} is neither a number nor an "
+                "ISO time: write it as 2026-11-02T08:00:13+00:00, or as a "
+                "sequence number") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def from_suite(suite: Any, cost_per_request: float | None = None) -> list[Request]:

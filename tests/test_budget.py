@@ -34,6 +34,15 @@ def test_run_lines_project_each_configuration_at_declared_volume(
         ("billing", "big / plain"), ("faq", "big / plain")]
 
 
+def test_declared_growth_says_when_a_line_goes_over(tmp_path: Path) -> None:
+    lines = lines_by(service.budget(str(make_run(tmp_path))))
+
+    # $90 a month growing 10% a month: $99 after one month, $108.90 after two
+    assert lines[("billing", "small / plain")].months_to_over == 2
+    assert lines[("billing", "big / plain")].months_to_over == 0
+    assert lines[("faq", "small / plain")].months_to_over is None  # no growth
+
+
 def test_requests_above_the_per_request_limit_are_listed_dearest_first(
         tmp_path: Path) -> None:
     report = service.budget(str(make_run(tmp_path)))

@@ -180,14 +180,22 @@ def _latest_run() -> str:
     return str(find_run(None))
 
 
+def _growth_cell(line: Any) -> str:
+    if not line.monthly_growth:
+        return "-"
+    months = line.months_to_over
+    when = "" if months in (None, 0) else f", over in {months} mo"
+    return f"{line.monthly_growth:+.0%}/mo{when}"
+
+
 def _render_budget(report: Any, show: int) -> None:
     from rich.table import Table
 
-    from mre_eval.console import STYLE_FAIL, STYLE_OK, console, usd
+    from mre_eval.console import STYLE_FAIL, STYLE_OK, STYLE_WARN, console, usd
 
     table = Table(title=f"budgets ({report.days_per_month:g}-day months)")
     for col in ("task type", "configuration", "per request", "requests/day",
-                "month", "budget", "status", "over limit"):
+                "month", "budget", "status", "growth", "over limit"):
         table.add_column(col)
     for line in report.lines:
         status = {True: "OVER", False: "ok", None: "-"}[line.over_budget]
@@ -197,9 +205,13 @@ def _render_budget(report: Any, show: int) -> None:
                                           if line.unpriced else ""),
             "-" if line.requests_per_day is None else f"{line.requests_per_day:,g}",
             usd(line.monthly_usd, "-"), usd(line.budget_usd, "-"), status,
-            str(len(line.over_limit)),
+            _growth_cell(line), str(len(line.over_limit)),
             style=STYLE_FAIL if line.over_budget else None)
     console.print(table)
+    unpriced = sum(line.unpriced for line in report.lines)
+    if unpriced:
+        console.print(f"{unpriced} unpriced request(s): a month counts them at "
+                      "their line's priced mean cost.", style=STYLE_WARN)
     over = report.over_limit
     if over:
         console.print(f"{len(over)} request(s) above the per-request limit; "

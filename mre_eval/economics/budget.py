@@ -50,6 +50,19 @@ class BudgetLine:
     budget_usd: float | None
     limit_usd: float | None
     over_limit: list[OverLimit] = field(default_factory=list)
+    monthly_growth: float = 0.0
+
+    @property
+    def months_to_over(self) -> int | None:
+        """Whole months until declared growth takes the bill over the budget.
+
+        0 when it is over already; ``None`` when it never gets there or a
+        figure is unknown.
+        """
+        from mre_eval.economics.forecast import months_to_budget
+
+        return months_to_budget(self.monthly_usd, self.budget_usd,
+                                self.monthly_growth)
 
     @property
     def over_budget(self) -> bool | None:
@@ -158,7 +171,8 @@ def _line(task_type: str, config: str,
     return BudgetLine(task_type, config, mean, len(priced),
                       len(per_request_known) - len(priced), volume,
                       monthly(mean, volume, days),
-                      budget.monthly_usd if budget else None, limit, over)
+                      budget.monthly_usd if budget else None, limit, over,
+                      budget.monthly_growth if budget else 0.0)
 
 
 def _line_dict(line: BudgetLine) -> dict[str, Any]:
@@ -168,5 +182,7 @@ def _line_dict(line: BudgetLine) -> dict[str, Any]:
         "unpriced": line.unpriced, "requests_per_day": line.requests_per_day,
         "monthly_usd": line.monthly_usd, "budget_usd": line.budget_usd,
         "over_budget": line.over_budget, "per_request_limit_usd": line.limit_usd,
+        "monthly_growth": line.monthly_growth,
+        "months_to_over_budget": line.months_to_over,
         "over_limit": len(line.over_limit),
     }

@@ -165,3 +165,71 @@ def test_pretty_printed_spans_one_after_another(tmp_path: Path) -> None:
     export.write_text(json.dumps(span, indent=4) + "\n" + json.dumps(span, indent=4))
     rows, problems = _load(tmp_path, export, fmt="otel")
     assert len(rows) == 2 and problems.malformed == 0
+
+
+DATA = Path(__file__).parent / "observe_data"
+
+
+@pytest.mark.parametrize("name", [
+    "otel_console.json", "otlp_json_lines.jsonl", "otlp_proto_names.json",
+], ids=["console-exporter", "otlp-json-lines", "otlp-proto-field-names"])
+def test_recorded_sdk_exports_become_records(tmp_path: Path, name: str) -> None:
+    rows, problems = _load(tmp_path, DATA / name)
+    assert problems.skipped_spans == 1 and problems.malformed == 0
+    ok, failed = rows
+    assert (ok["model"], ok["feature"], ok["user_tier"]) == ("gpt-4o", "summarize",
+                                                             "pro")
+    assert (ok["input_tokens"], ok["output_tokens"]) == (4100, 300)
+    assert str(ok["ts"]) == "2026-11-02 10:00:00"
+    assert ok["latency_s"] == pytest.approx(1.5) and ok["status"] == "ok"
+    assert (failed["model"], failed["status"]) == ("gpt-4o-mini", "error")
+    assert failed["error"] == "rate limited" and failed["input_tokens"] is None
+    assert failed["latency_s"] == pytest.approx(0.25)
+
+
+def test_a_bad_line_among_otlp_export_lines_is_located(tmp_path: Path) -> None:
+    request = (DATA / "otlp_json_lines.jsonl").read_text().strip()
+    export = tmp_path / "export.jsonl"
+    export.write_text(f"{request}\n{{truncated\n\n{request}\n")
+    rows, problems = _load(tmp_path, export)
+    assert len(rows) == 4 and problems.skipped_spans == 2
+    assert [(line, reason[:8]) for _, line, reason in problems.listed] == [
+        (2, "not JSON")]
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["fast-path", "line-check"])
+def test_timestamps_with_an_offset_are_read_as_utc(tmp_path: Path,
+                                                   broken: bool) -> None:
+    log = tmp_path / "calls.jsonl"
+    stamps = ["2026-11-02T10:00:00+02:00", "2026-11-02T23:30:00-05:00",
+              "2026-11-02T10:00:00"]
+    lines = [json.dumps({**GOOD, "ts": ts}) for ts in stamps]
+    log.write_text("\n".join(lines + (["{broken"] if broken else [])) + "\n")
+    rows, problems = _load(tmp_path, log)
+    assert sorted(str(r["ts"]) for r in rows) == [
+        "2026-11-02 08:00:00", "2026-11-02 10:00:00", "2026-11-03 04:30:00"]
+    assert problems.malformed == int(broken)
+
+
+def test_iso_forms_duckdb_refuses_are_still_read(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    lines = [json.dumps({**GOOD, "ts": ts}) for ts in ("20261102T100000Z",
+                                                       "2026-W45-1")]
+    log.write_text("\n".join(lines) + "\n")
+    rows, problems = _load(tmp_path, log)
+    assert sorted(str(r["ts"]) for r in rows) == ["2026-11-02 00:00:00",
+                                                  "2026-11-02 10:00:00"]
+    assert problems.malformed == 0
+
+
+def test_csv_rows_with_too_many_or_too_few_fields(tmp_path: Path) -> None:
+    export = tmp_path / "calls.csv"
+    export.write_text("ts,model,input_tokens,output_tokens\n"
+                      "2026-11-02T10:00:00Z,gpt-4o,100,10\n"
+                      "2026-11-02T10:00:01Z,gpt-4o,1,000,10\n"
+                      "2026-11-02T10:00:02Z,gpt-4o,100\n")
+    rows, problems = _load(tmp_path, export)
+    assert [r["input_tokens"] for r in rows] == [100]
+    assert [(line, reason) for _, line, reason in problems.listed] == [
+        (3, "5 fields where the header has 4"),
+        (4, "3 fields where the header has 4")]

@@ -126,6 +126,7 @@ def database(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = Non
             con.execute(f"SET memory_limit = '{memory_limit}'")
             con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
             con.execute("SET preserve_insertion_order = false")
+            con.execute("SET TimeZone = 'UTC'")
             if threads:
                 con.execute(f"SET threads = {int(threads)}")
             yield con, workdir

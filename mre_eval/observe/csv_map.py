@@ -93,10 +93,17 @@ def convert_csv(path: Path, out: Path, mapping: dict[str, str], problems: Any) -
     written = 0
     with _open_text(path) as source, out.open("w") as sink:
         reader = csv.DictReader(source)
-        columns = _resolve(path, mapping, reader.fieldnames or [])
+        header = reader.fieldnames or []
+        columns = _resolve(path, mapping, header)
         line = reader.line_num
         for row in reader:
             start, line = line + 1, reader.line_num
+            fields = _field_count(row)
+            if fields != len(header):
+                # a stray or missing comma shifts every later value
+                problems.add(path, start, f"{fields} fields where the header has "
+                                          f"{len(header)}")
+                continue
             try:
                 record = _record(row, columns)
             except ValueError as exc:
@@ -109,6 +116,12 @@ def convert_csv(path: Path, out: Path, mapping: dict[str, str], problems: Any) -
             sink.write(json.dumps(record) + "\n")
             written += 1
     return written
+
+
+def _field_count(row: dict[Any, Any]) -> int:
+    # DictReader puts surplus fields under None and fills short rows with None
+    present = sum(1 for k, v in row.items() if k is not None and v is not None)
+    return present + len(row.get(None) or [])
 
 
 def _resolve(path: Path, mapping: dict[str, str], header: list[str]) -> dict[str, str]:

@@ -24,7 +24,7 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 Format = Literal["records", "parquet", "sqlite", "otel", "csv"]
 FORMATS: tuple[str, ...] = ("records", "parquet", "sqlite", "otel", "csv")
 MAX_LISTED = 20
+# keys found near the start of an OpenTelemetry JSON export
+OTEL_MARKERS = ("resourceSpans", "resource_spans", "traceId", "trace_id")
 TABLE = "calls"
 VIEW = "raw_calls"
 
@@ -93,6 +95,8 @@ def load(con: Any, paths: list[Path], workdir: Path, *, fmt: str | None = None,
     problems = Problems()
     keep = columns or list(RECORD_COLUMNS)
     parquet: list[str] = []
+    # timestamps without an offset are UTC, whatever the machine's zone
+    con.execute("SET TimeZone = 'UTC'")
     for index, path in enumerate(paths):
         kind = infer_format(path, fmt)
         log.debug("reading %s as %s", path, kind)
@@ -131,7 +135,7 @@ def infer_format(path: Path, declared: str | None = None) -> str:
     if name.endswith(".csv"):
         return "csv"
     head = _open_text(path).read(4096)
-    if '"resourceSpans"' in head or '"traceId"' in head or '"trace_id"' in head:
+    if any(f'"{key}"' in head for key in OTEL_MARKERS):
         return "otel"
     return "records"
 
@@ -167,14 +171,16 @@ def _insert(con: Any, source: str, keep: list[str]) -> int:
 
 def _jsonl_source(path: Path, keep: list[str]) -> str:
     # Whole-number columns are read as DOUBLE so that a fractional count is
-    # left out (and found by the line check) instead of being rounded.
+    # left out (and found by the line check) instead of being rounded.  ``ts``
+    # is read with its offset and turned to UTC: a plain TIMESTAMP cast would
+    # drop the offset of "10:00+02:00" and keep 10:00.
+    types = {**RECORD_COLUMNS, "ts": "TIMESTAMPTZ"}
     columns = "{" + ", ".join(
-        f"'{k}': '{'DOUBLE' if v == 'BIGINT' else v}'"
-        for k, v in RECORD_COLUMNS.items()) + "}"
+        f"'{k}': '{'DOUBLE' if v == 'BIGINT' else v}'" for k, v in types.items()) + "}"
     whole = " AND ".join(f"({c} IS NULL OR {c} = floor({c}))"
                          for c in keep if c in INT_COLUMNS) or "TRUE"
-    return (f"(SELECT * FROM read_json({_quote(path)}, "
-            f"format='newline_delimited', columns={columns}, "
+    return (f"(SELECT * REPLACE (timezone('UTC', ts) AS ts) FROM read_json("
+            f"{_quote(path)}, format='newline_delimited', columns={columns}, "
             f"maximum_object_size=16777216) WHERE {whole})")
 
 
@@ -222,22 +228,39 @@ def _clean_copy(path: Path, out: Path, problems: Problems) -> None:
         for number, line in enumerate(source, start=1):
             if not line.strip():
                 continue
-            reason = check_line(line)
-            if reason is None:
-                sink.write(line if line.endswith("\n") else line + "\n")
-            else:
-                problems.add(path, number, reason)
+            row, reason = parse_line(line)
+            if row is None:
+                problems.add(path, number, reason or "unreadable")
+                continue
+            # Python reads ISO forms DuckDB refuses (2026-W45-1, 20261102T10Z):
+            # write the timestamp in the one form both read
+            row["ts"] = utc_iso(row["ts"])
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def check_line(line: str) -> str | None:
     """Why one JSONL line is not a usable call record, or ``None`` if it is."""
+    return parse_line(line)[1]
+
+
+def parse_line(line: str) -> tuple[dict[str, Any] | None, str | None]:
+    """One JSONL line as a record, or ``None`` and why it is unusable."""
     try:
         row = json.loads(line)
     except ValueError as exc:
-        return f"not JSON ({exc.msg})"
+        return None, f"not JSON ({exc.msg})"
     if not isinstance(row, dict):
-        return "not a JSON object"
-    return check_row(row)
+        return None, "not a JSON object"
+    reason = check_row(row)
+    return (None, reason) if reason else (row, None)
+
+
+def utc_iso(value: Any) -> str:
+    """An ISO 8601 timestamp as naive UTC; one without an offset is UTC."""
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
 
 
 def check_row(row: dict[str, Any]) -> str | None:

@@ -2,9 +2,11 @@
 
 Two exports are read, as one JSON document or as one JSON object per line:
 
-- OTLP JSON (what the collector's file exporter writes): ``resourceSpans`` ->
-  ``scopeSpans`` -> ``spans``, attributes as ``[{"key", "value"}]`` lists and
-  times in ``startTimeUnixNano`` / ``endTimeUnixNano``;
+- OTLP JSON (what the collector's file exporter writes, one export request a
+  line): ``resourceSpans`` -> ``scopeSpans`` -> ``spans``, attributes as
+  ``[{"key", "value"}]`` lists and times in ``startTimeUnixNano`` /
+  ``endTimeUnixNano``; the snake_case spelling protobuf prints with
+  ``preserving_proto_field_name`` is read too;
 - flat spans (what the Python SDK's console exporter prints): a span or a list
   of spans with an ``attributes`` object and ISO ``start_time`` / ``end_time``.
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ REASONING_KEYS = ("gen_ai.usage.reasoning.output_tokens",
 FEATURE_KEYS = ("feature", "app.feature", "mre.feature")
 TIER_KEYS = ("user_tier", "app.user_tier", "mre.user_tier", "user.tier")
 COST_KEYS = ("gen_ai.usage.cost", "mre.cost_usd")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TAG_KEYS = ("gen_ai.system", "gen_ai.provider.name", "gen_ai.operation.name")
 
 
@@ -104,10 +107,36 @@ def span_record(span: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
 
 def _documents(source: Any, path: Path, problems: Any
                ) -> Iterator[tuple[int, Any]]:
-    # one document, JSON lines, or pretty-printed spans one after another
-    text = source.read()
+    # JSON lines are read a line at a time, so a large export is never held in
+    # memory; one pretty-printed document (or several one after another) is
+    # read whole
+    skipped = 0
+    for line in source:
+        if line.strip():
+            break
+        skipped += 1
+    else:
+        return
+    try:
+        first = json.loads(line)
+    except ValueError:
+        yield from _pretty_documents(line + source.read(), skipped + 1, path,
+                                     problems)
+        return
+    yield skipped + 1, first
+    for number, line in enumerate(source, start=skipped + 2):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except ValueError as exc:
+            problems.add(path, number, f"not JSON ({exc.msg})")
+
+
+def _pretty_documents(text: str, line: int, path: Path, problems: Any
+                      ) -> Iterator[tuple[int, Any]]:
     decoder = json.JSONDecoder()
-    position, line, counted = 0, 1, 0
+    position, counted = 0, 0
     while True:
         while position < len(text) and text[position].isspace():
             position += 1
@@ -131,18 +160,30 @@ def _spans(document: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     if isinstance(document, list):
         for item in document:
             yield from _spans(item)
-    elif isinstance(document, dict) and "resourceSpans" in document:
-        for resource_spans in document.get("resourceSpans") or []:
+    elif isinstance(document, dict) and _key(document, "resourceSpans") is not None:
+        for resource_spans in _key(document, "resourceSpans") or []:
             resource = _attributes((resource_spans.get("resource") or {})
                                    .get("attributes"))
-            scopes = (resource_spans.get("scopeSpans")
-                      or resource_spans.get("instrumentationLibrarySpans") or [])
+            scopes = (_key(resource_spans, "scopeSpans")
+                      or _key(resource_spans, "instrumentationLibrarySpans") or [])
             for scope in scopes:
                 for span in scope.get("spans") or []:
                     yield span, resource
     elif isinstance(document, dict):
         resource = (document.get("resource") or {}).get("attributes")
         yield document, _attributes(resource)
+
+
+def _key(mapping: dict[str, Any], camel: str) -> Any:
+    """``mapping[camel]``, or its snake_case spelling.
+
+    OTLP JSON is camelCase, but protobuf's JSON printer keeps the proto field
+    names (``resource_spans``, ``start_time_unix_nano``) when asked to.
+    """
+    if camel in mapping:
+        return mapping[camel]
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+    return mapping.get(snake)
 
 
 def _attributes(raw: Any) -> dict[str, Any]:
@@ -158,20 +199,21 @@ def _any_value(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     for key in ("stringValue", "boolValue", "doubleValue"):
-        if key in value:
-            return value[key]
-    if "intValue" in value:
-        return int(value["intValue"])
-    if "arrayValue" in value:
-        return [_any_value(v) for v in value["arrayValue"].get("values", [])]
+        found = _key(value, key)
+        if found is not None:
+            return found
+    if _key(value, "intValue") is not None:
+        return int(_key(value, "intValue"))  # int64 is a string in OTLP JSON
+    if _key(value, "arrayValue") is not None:
+        return [_any_value(v) for v in _key(value, "arrayValue").get("values", [])]
     return None
 
 
 def _times(span: dict[str, Any]) -> tuple[datetime, datetime | None]:
-    if "startTimeUnixNano" in span:
-        start = _from_nanos(span["startTimeUnixNano"])
-        end = span.get("endTimeUnixNano")
-        return start, None if end is None else _from_nanos(end)
+    start = _key(span, "startTimeUnixNano")
+    if start is not None:
+        end = _key(span, "endTimeUnixNano")
+        return _from_nanos(start), None if end is None else _from_nanos(end)
     if "start_time" in span:
         end = span.get("end_time")
         return _from_iso(span["start_time"]), None if end is None else _from_iso(end)
@@ -179,7 +221,8 @@ def _times(span: dict[str, Any]) -> tuple[datetime, datetime | None]:
 
 
 def _from_nanos(value: Any) -> datetime:
-    return datetime.fromtimestamp(int(value) / 1e9, UTC)
+    # whole microseconds: a float of nanoseconds since 1970 loses them
+    return EPOCH + timedelta(microseconds=int(value) // 1000)
 
 
 def _from_iso(value: Any) -> datetime:

@@ -29,6 +29,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "noise2": standard(seed=12, suite=SUITE),
         "noise3": standard(seed=13, suite=SUITE),
         "degraded": standard(quality=0.72, seed=14, suite=SUITE),
+        "graded_drop": RunSpec({"qa": [Config("big", 0.85, 0.001)],
+                                "summary": [Config("big", 0.6, 0.001)]},
+                               seed=15, suite=SUITE),
         "pricier": standard(cost=0.0019, seed=0, suite=SUITE),
         "over_budget": standard(cost=0.003, seed=0, suite=SUITE),
         "other_suite": standard(seed=0, suite=suite_dict(name="other")),
@@ -62,6 +65,22 @@ def test_a_degraded_run_fails_and_its_junit_names_the_task_type(runs, tmp_path):
     assert regression.get("message").startswith("qa / big:plain / quality vs")
     assert "p=0.0" in regression.text
     assert root.get("failures") == str(len(failures))
+
+
+def test_a_graded_score_drop_fails_on_the_paired_bootstrap(runs):
+    # summary's mean score falls from 0.7 to 0.6: still over its threshold
+    # (0.5), so only the comparison with the baseline can catch it
+    code, output = _gate(runs["graded_drop"], "--baseline", runs["baseline"],
+                         "--json")
+    failed = [c for c in json.loads(output)["checks"] if c["status"] == "fail"]
+
+    assert code == 1, output
+    assert [(c["task_type"], c["check"]) for c in failed] == [
+        ("summary", "quality vs baseline")]
+    numbers = failed[0]["numbers"]
+    assert numbers["test"] == "paired bootstrap"
+    assert numbers["drop"] == pytest.approx(0.1, abs=0.05)
+    assert f"p={numbers['p_value']:.4f}" in failed[0]["measured"]
 
 
 def test_an_equal_run_passes(runs):

@@ -90,3 +90,14 @@ def test_compare_graded_without_shared_examples_is_unpaired():
 def test_cost_change(base, cur, expected):
     assert cost_change(base, cur) == (pytest.approx(expected)
                                       if expected is not None else None)
+
+
+@pytest.mark.parametrize(("point", "mean", "expected"), [
+    (0.80, 0.80, "high"), (0.80, 0.79, "high"), (0.80, 0.65, "low")],
+    ids=["as-promised", "within-tolerance", "far-short"])
+def test_promise_shortfall_p(point, mean, expected):
+    from mre_eval.gate.compare import promise_shortfall_p
+
+    current = np.r_[np.ones(int(mean * 400)), np.zeros(400 - int(mean * 400))]
+    p = promise_shortfall_p(point, point - 0.04, point + 0.04, current, 0.02)
+    assert (p > 0.3) if expected == "high" else (p < 0.01), p

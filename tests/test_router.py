@@ -69,6 +69,29 @@ def test_missing_or_other_version_routing_file_is_refused(
         Router.load(other)
 
 
+@pytest.mark.parametrize("edit, match", [
+    (lambda d: d.pop("classifier"), "lacks classifier"),
+    (lambda d: d.pop("task_types"), "lacks task_types"),
+    (lambda d: d["classifier"].pop("sha256"), "lacks classifier.file"),
+], ids=["no-classifier", "no-task-types", "no-sha256"])
+def test_routing_file_cut_short_is_a_config_error(
+        routing_path: Path, tmp_path: Path, edit, match: str) -> None:
+    data = json.loads(routing_path.read_text())
+    edit(data)
+    cut = tmp_path / "routing.json"
+    cut.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match=match):
+        Router.load(cut)
+
+
+def test_routing_file_that_is_not_an_object_is_a_config_error(
+        tmp_path: Path) -> None:
+    listed = tmp_path / "routing.json"
+    listed.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="JSON list, not a routing object"):
+        Router.load(listed)
+
+
 def test_missing_classifier_file_is_an_integrity_error(
         routing_path: Path, tmp_path: Path) -> None:
     copy = tmp_path / "routing.json"

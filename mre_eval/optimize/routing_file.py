@@ -124,11 +124,21 @@ def load_routing(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read routing file {path}: {exc}: write one "
                           "with `mre-eval optimize --emit routing.json`") from exc
+    if not isinstance(routing, dict):
+        raise ConfigError(f"{path} holds a JSON {type(routing).__name__}, not a "
+                          "routing object: write one with `mre-eval optimize "
+                          "--emit routing.json`")
     version = routing.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ConfigError(f"{path} has routing schema version {version!r}; this "
                           f"mre-eval reads {SCHEMA_VERSION}: run optimize again")
-    clf = routing["classifier"]
+    missing = [key for key in ("classifier", "task_types") if key not in routing]
+    clf = routing.get("classifier")
+    if not missing and not (isinstance(clf, dict) and {"file", "sha256"} <= set(clf)):
+        missing = ["classifier.file", "classifier.sha256"]
+    if missing:
+        raise ConfigError(f"{path} lacks {', '.join(missing)}: it was edited or cut "
+                          "short; run `mre-eval optimize --emit` again")
     clf_path = path.parent / clf["file"]
     if not clf_path.exists():
         raise IntegrityError(f"classifier file {clf_path} named by {path} is missing")

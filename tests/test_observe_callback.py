@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from mre_eval.llm import litellm_module
+from mre_eval import observe
 from mre_eval.observe.callback import make_logger, uninstall
 from mre_eval.observe.writer import RecordWriter
 from tests.openai_stub import Fault, StubServer, openai_stub  # noqa: F401
@@ -121,3 +125,117 @@ def test_a_broken_hook_never_breaks_the_call(
     finally:
         uninstall(logger)
     assert reply.choices[0].message.content
+
+
+def test_installing_a_file_twice_logs_each_call_once(
+        tmp_path: Path, openai_stub: StubServer) -> None:  # noqa: F811
+    litellm = litellm_module()
+    path = tmp_path / "calls.jsonl"
+    first = observe.install(str(path), flush_interval_s=60)
+    second = observe.install(str(path), keep_text=True, flush_interval_s=60)
+    try:
+        assert first is second
+        litellm.completion(model="openai/gpt-4o-mini", api_base=openai_stub.url,
+                           api_key="x", messages=_messages("twice"), timeout=10,
+                           max_retries=0, metadata={"feature": "chat"})
+        rows = _rows(first.writer, "twice")
+    finally:
+        uninstall(first)
+    assert len(rows) == 1
+
+
+def test_a_reseller_model_keeps_its_provider_and_is_not_priced_as_the_vendor(
+        logged, openai_stub: StubServer) -> None:  # noqa: F811
+    litellm, writer = logged
+    litellm.completion(model="openrouter/openai/gpt-4o", api_base=openai_stub.url,
+                       api_key="x", messages=_messages("resold"), timeout=10,
+                       max_retries=0)
+    (row,) = _rows(writer, "resold")
+    # litellm's map has no openrouter/openai/gpt-4o: unpriced, not OpenAI's price
+    assert row["model"] == "openrouter/openai/gpt-4o"
+    assert row["cost_usd"] is None and row["input_tokens"] == 1000
+
+
+def test_an_unwritable_log_never_breaks_the_call(
+        tmp_path: Path, openai_stub: StubServer) -> None:  # noqa: F811
+    litellm = litellm_module()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    logger = observe.install(str(blocker / "calls.jsonl"), flush_interval_s=60)
+    try:
+        reply = litellm.completion(model="openai/gpt-4o-mini",
+                                   api_base=openai_stub.url, api_key="x",
+                                   messages=_messages("unwritable"), timeout=10,
+                                   max_retries=0)
+        for _ in range(100):  # the hook runs on litellm's thread pool
+            logger.writer.flush()
+            if logger.writer.lost:
+                break
+            time.sleep(0.05)
+    finally:
+        uninstall(logger)
+    assert reply.choices[0].message.content == "echo: summarize this unwritable"
+    assert logger.writer.lost == 1 and logger.writer.written == 0
+
+
+class _StreamHandler(BaseHTTPRequestHandler):
+    """Streams a two-chunk reply; the usage chunk only when asked for it."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1,
+                 "model": body["model"]}
+        events = [{**chunk, "choices": [{"index": 0, "finish_reason": None,
+                                         "delta": {"role": "assistant",
+                                                   "content": "hi"}}]},
+                  {**chunk, "choices": [{"index": 0, "delta": {},
+                                         "finish_reason": "stop"}]}]
+        if (body.get("stream_options") or {}).get("include_usage"):
+            events.append({**chunk, "choices": [], "usage": {
+                "prompt_tokens": 321, "completion_tokens": 12,
+                "total_tokens": 333}})
+        data = "".join(f"data: {json.dumps(e)}\n\n" for e in events)
+        payload = (data + "data: [DONE]\n\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.fixture
+def stream_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StreamHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_stream_is_logged_when_it_ends_with_the_provider_usage(
+        logged, stream_server: str) -> None:
+    litellm, writer = logged
+
+    async def stream() -> None:
+        response = await litellm.acompletion(
+            model="openai/gpt-4o-mini", api_base=stream_server, api_key="x",
+            messages=_messages("streamed"), timeout=10, max_retries=0,
+            stream=True, stream_options={"include_usage": True},
+            metadata={"feature": "chat"})
+        async for _ in response:
+            pass
+        await asyncio.sleep(0.2)
+
+    asyncio.run(stream())
+    (row,) = _rows(writer, "streamed")
+    assert (row["input_tokens"], row["output_tokens"]) == (321, 12)
+    assert row["cost_usd"] == pytest.approx((321 * 0.15 + 12 * 0.6) / 1e6)
+    assert row["tags"] == {"stream": "true"} and row["feature"] == "chat"

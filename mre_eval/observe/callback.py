@@ -12,13 +12,21 @@
 ``metadata["tags"]`` (a dict, or a list of names) is kept as the record's tags.
 Tokens come from the response's usage block (with its cached and reasoning
 details) or litellm's standard logging payload.  The cost is priced by
-:mod:`mre_eval.pricing` from litellm's bundled map; when the map has no price
-the provider-reported cost is used if litellm computed one, else the call is
-recorded as unpriced.  No exception ever leaves a hook.
+:mod:`mre_eval.pricing` from litellm's bundled map, the one price
+implementation of the project; a model the map has no price for is recorded
+as unpriced (litellm's own ``response_cost`` is not used: it would be a second
+pricing path).  A self-hosted or private model is priced once its prices are
+registered with ``litellm.register_model``.  No exception ever leaves a hook.
 
-Streaming calls are logged when litellm reports the finished stream, with
-whatever usage it assembled; if the provider sent none, the record has no
-tokens and is unpriced.  Only non-streaming calls are covered by the tests.
+Streaming calls are logged when the stream ends, tagged ``stream: true``,
+with the usage litellm assembled.  When the provider sent no usage (OpenAI
+sends it only with ``stream_options={"include_usage": True}``), litellm counts
+the tokens itself with its tokenizer, so those counts and their cost are
+litellm's estimate rather than the provider's bill.
+
+The model is recorded as litellm's price map names it, provider prefix
+included where the bare name would mean another vendor (see
+:func:`model_name`).
 """
 
 from __future__ import annotations
@@ -41,6 +49,9 @@ log = logging.getLogger(__name__)
 def install(path: str, *, keep_text: bool = False, **options: Any) -> Any:
     """Log every litellm call of this process to ``path``.
 
+    Installing the same file again returns its logger (with the new
+    ``keep_text`` and writer options) rather than logging each call twice.
+
     Args:
         path: a ``.jsonl`` file, or a ``.sqlite``/``.db`` file.
         keep_text: also store each request's user text (off by default).
@@ -50,7 +61,13 @@ def install(path: str, *, keep_text: bool = False, **options: Any) -> Any:
         The registered logger; :func:`uninstall` removes it.
     """
     litellm = litellm_module()
-    logger = make_logger(configure(path, **options), keep_text=keep_text)
+    writer = configure(path, **options)
+    for existing in litellm.callbacks:
+        if isinstance(existing, _logger_class()) and \
+                existing.writer.path.resolve() == writer.path.resolve():
+            existing.writer, existing.keep_text = writer, keep_text
+            return existing
+    logger = make_logger(writer, keep_text=keep_text)
     litellm.callbacks.append(logger)
     return logger
 
@@ -118,16 +135,18 @@ def build_record(kwargs: dict[str, Any], response_obj: Any, start_time: Any,
     """Turn what litellm hands a logger into a :class:`CallRecord`."""
     payload = kwargs.get("standard_logging_object") or {}
     metadata = _metadata(kwargs)
-    model = str(kwargs.get("model") or payload.get("model") or "unknown")
+    model = model_name(kwargs, payload)
     usage = _usage(response_obj, payload, error)
+    tags = _tags(metadata.get("tags"))
+    if kwargs.get("stream"):
+        tags["stream"] = "true"
     record = CallRecord(
         ts=_as_datetime(start_time) or utc_now(), model=model,
         feature=_text(metadata.get("feature")),
-        user_tier=_text(metadata.get("user_tier")),
-        tags=_tags(metadata.get("tags")), usage=usage,
+        user_tier=_text(metadata.get("user_tier")), tags=tags, usage=usage,
         latency_s=_latency(start_time, end_time, payload),
         status="error" if error else "ok", error=error)
-    record.cost = _cost(model, usage, payload)
+    record.cost = priced(model, usage)
 
     messages = kwargs.get("messages")
     if messages is not None:
@@ -136,6 +155,28 @@ def build_record(kwargs: dict[str, Any], response_obj: Any, start_time: Any,
         record.request_chars = len(text)
         record.request_text = text if keep_text else None
     return record
+
+
+def model_name(kwargs: dict[str, Any], payload: dict[str, Any]) -> str:
+    """The model as litellm's price map names it, with its provider when needed.
+
+    litellm hands loggers the model without its provider prefix
+    (``openrouter/openai/gpt-4o`` arrives as ``openai/gpt-4o``).  The prefix
+    is put back unless the bare name is the map's entry for that provider,
+    so a call through a reseller is never priced as a call to the original
+    vendor.
+    """
+    model = str(kwargs.get("model") or payload.get("model") or "unknown")
+    params = kwargs.get("litellm_params") or {}
+    provider = (payload.get("custom_llm_provider")
+                or params.get("custom_llm_provider")
+                or kwargs.get("custom_llm_provider"))
+    if not provider or model.startswith(f"{provider}/"):
+        return model
+    listed = litellm_module().model_cost.get(model) or {}
+    if listed.get("litellm_provider") == provider:
+        return model
+    return f"{provider}/{model}"
 
 
 def _metadata(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -160,16 +201,6 @@ def _usage(response_obj: Any, payload: dict[str, Any], error: str | None
         return Usage(int(payload["prompt_tokens"]),
                      int(payload.get("completion_tokens") or 0))
     return None  # a failed call reports no usage: its cost is unknown
-
-
-def _cost(model: str, usage: Usage | None, payload: dict[str, Any]) -> Any:
-    cost = priced(model, usage)
-    reported = payload.get("response_cost")
-    failed = payload.get("response_cost_failure_debug_info")
-    if cost.usd is None and usage is not None and not failed \
-            and isinstance(reported, int | float) and reported > 0:
-        return priced(model, usage, float(reported))
-    return cost
 
 
 def _latency(start: Any, end: Any, payload: dict[str, Any]) -> float | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -31,21 +32,29 @@ from mre_eval.pricing import Usage
 log = logging.getLogger(__name__)
 
 _default: dict[str, RecordWriter | None] = {"writer": None}
+# one writer per log file, so two loggers of one file share its buffer
+_writers: dict[str, RecordWriter] = {}
 
 
 def configure(path: str, **options: Any) -> RecordWriter:
     """Make a writer for ``path`` the default of :func:`track` and the callback.
 
+    A file already configured keeps its writer (and its buffer); giving new
+    writer options flushes that writer and replaces it.  Writers of other
+    files are left running: a litellm logger may still be writing to them.
+
     Args:
         path: a ``.jsonl`` file, or a ``.sqlite``/``.db`` file.
         **options: :class:`RecordWriter` options (batch size, flush interval).
     """
-    current = _default["writer"]
-    if current is not None and str(current.path) == str(path) and not options:
-        return current
-    if current is not None:
-        current.close()
-    writer = RecordWriter(path, **options)
+    key = str(Path(path).resolve())
+    writer = _writers.get(key)
+    if writer is not None and options:
+        writer.close()
+        writer = None
+    if writer is None:
+        writer = RecordWriter(path, **options)
+        _writers[key] = writer
     _default["writer"] = writer
     return writer
 

@@ -101,3 +101,47 @@ def test_empty_log_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["costs", str(empty), "--threads", "1"])
     assert result.exit_code == 0
     assert "no calls in these logs" in result.output
+
+
+def _foreign_parquet(path: Path) -> Path:
+    import duckdb
+
+    duckdb.sql(f"COPY (SELECT 1 AS x) TO '{path}' (FORMAT parquet)")
+    return path
+
+
+def _junk(path: Path) -> Path:
+    path.write_text("not parquet")
+    return path
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda d: d, "folder without parquet files"),
+    (lambda d: _foreign_parquet(d / "other.parquet"),
+     "parquet without the ts, model column"),
+    (lambda d: _junk(d / "junk.parquet"), "not readable as parquet"),
+], ids=["empty-folder", "foreign-parquet", "not-parquet"])
+def test_unusable_parquet_exits_2(tmp_path: Path, make, match: str) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    result = runner.invoke(app, ["costs", str(make(folder)), "--threads", "1"])
+    assert result.exit_code == 2, result.output
+    assert match in result.output
+
+
+def test_parquet_without_optional_columns_is_read(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "mine.parquet"
+    duckdb.sql(f"COPY (SELECT TIMESTAMP '2026-11-02 10:00:00' AS ts, "
+               f"'gpt-4o-mini' AS model, 1000000 AS input_tokens, "
+               f"0 AS output_tokens) TO '{path}' (FORMAT parquet)")
+    result = runner.invoke(app, ["costs", str(path), "--json", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["cost_usd"] == pytest.approx(0.15)
+
+
+def test_a_memory_limit_that_is_not_a_size(log: Path) -> None:
+    result = runner.invoke(app, ["costs", str(log), "--memory-limit", "lots"])
+    assert result.exit_code == 2
+    assert "--memory-limit 'lots' is not a size" in result.output

@@ -123,7 +123,7 @@ def database(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = Non
         workdir = Path(tmp)
         con = duckdb.connect(str(workdir / "calls.duckdb"))
         try:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
+            _set_memory_limit(con, memory_limit)
             con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET TimeZone = 'UTC'")
@@ -136,6 +136,16 @@ def database(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = Non
                 "--memory-limit, or read fewer calls with --since/--until") from exc
         finally:
             con.close()
+
+
+def _set_memory_limit(con: Any, memory_limit: str) -> None:
+    import duckdb
+
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+    except duckdb.Error:
+        raise ConfigError(f"--memory-limit {memory_limit!r} is not a size: give a "
+                          "number and a unit, e.g. 512MB or 4GB") from None
 
 
 def _report(con: Any, paths: list[Path], workdir: Path, fmt: str | None,

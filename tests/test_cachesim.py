@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mre_eval.economics.cachesim import recommend, simulate, sweep_table
+from mre_eval.economics.cachesim import (by_task_type, recommend, simulate,
+                                         sweep_table)
 from mre_eval.economics.judging import look_alike_kind
 from mre_eval.economics.similarity import (EncoderEmbedder, TfidfEmbedder,
                                            make_embedder, neighbours)
 from mre_eval.economics.traffic import Request, from_file
 from mre_eval.errors import ConfigError, DataError
+from mre_eval.stats import wilson
 
 SUPPORT = Path(__file__).parents[1] / "datasets" / "support_cache" / "requests.jsonl"
 
@@ -87,6 +89,52 @@ def test_caches_are_kept_apart_per_task_type() -> None:
     result = simulate(reqs, fake_embedder(), thresholds=[0.5])
 
     assert result.levels[0].hits == [] and result.exact.hits == []
+
+
+def test_figures_per_task_type_are_each_partitions_own() -> None:
+    # billing: 3 requests, 2 hits at 0.6, one of them wrong ("do not cancel");
+    # account: 2 requests, 1 right hit; the texts would cross-hit if shared
+    reqs = [req(0, "cancel", "A", group="billing"),
+            req(1, "cancel", "A", group="account"),
+            req(2, "cancel please", "A", group="billing"),
+            req(3, "do not cancel", "B", cost=None, group="billing"),
+            req(4, "cancel please", "A", cost=3.0, group="account")]
+    result = simulate(reqs, fake_embedder(), thresholds=[0.6], tolerance=0.9)
+
+    rows = by_task_type(result, result.levels[0])
+    assert list(rows) == ["account", "billing"]
+    billing, account = rows["billing"], rows["account"]
+    assert (billing["requests"], billing["hits"], billing["false_hits"]) == (3, 2, 1)
+    assert billing["hit_rate"] == pytest.approx(2 / 3)
+    assert billing["false_hit_rate"] == pytest.approx(0.5)
+    assert billing["false_hit_rate_high"] == pytest.approx(wilson(1, 2).high)
+    assert billing["saved_usd"] == pytest.approx(1.0)
+    assert billing["unpriced_hits"] == 1
+    assert (account["requests"], account["hits"], account["false_hits"]) == (2, 1, 0)
+    assert account["hit_rate"] == pytest.approx(0.5)
+    assert account["saved_usd"] == pytest.approx(3.0)
+    assert account["within_tolerance"] and not billing["within_tolerance"]
+    # the partitions add up to the whole
+    assert result.levels[0].hit_rate == pytest.approx(3 / 5)
+
+
+def test_a_task_type_without_hits_has_no_false_hit_rate() -> None:
+    reqs = [req(0, "cancel", "A", group="billing"),
+            req(1, "cancel", "A", group="billing"),
+            req(2, "refund", "C", group="refunds")]
+    result = simulate(reqs, fake_embedder(), thresholds=[0.9], tolerance=0.9)
+
+    refunds = by_task_type(result, result.levels[0])["refunds"]
+    assert (refunds["hits"], refunds["hit_rate"]) == (0, 0.0)
+    assert refunds["false_hit_rate"] is None
+    assert refunds["false_hit_rate_high"] == 1.0
+    assert refunds["within_tolerance"] is False
+
+
+def test_traffic_without_task_types_has_no_per_type_figures() -> None:
+    result = simulate(stream(), fake_embedder(), thresholds=[0.8], tolerance=0.9)
+
+    assert by_task_type(result, result.levels[0]) == {}
 
 
 def test_exact_cache_folds_case_and_spacing_only() -> None:
@@ -368,6 +416,45 @@ def test_cli_cache_sim_json_has_the_sweep_and_the_interval() -> None:
     assert [r["cache"] for r in data["sweep"]] == ["exact", "0.70", "0.80", "0.90"]
     assert data["interval"].startswith("Wilson")
     assert data["recommended"]["hits"] == data["sweep"][2]["hits"]
+
+
+TWO_TYPES = [  # faq repeats; troubleshooting rarely does
+    *[("faq", "what are your opening hours", "H")] * 4,
+    ("troubleshooting", "printer shows error 52", "E52"),
+    ("troubleshooting", "printer shows error 52", "E52"),
+    ("troubleshooting", "the app freezes on login", "F1"),
+    ("troubleshooting", "sync stops after the update", "S1"),
+]
+
+
+def write_two_types(path: Path) -> Path:
+    path.write_text("".join(
+        json.dumps({"id": f"r{i}", "task_type": t, "input": x, "answer_id": a,
+                    "cost_usd": 0.01}) + "\n"
+        for i, (t, x, a) in enumerate(TWO_TYPES)))
+    return path
+
+
+def test_cli_cache_sim_reports_each_task_types_figures(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mre_eval.cli import app
+
+    data = write_two_types(tmp_path / "two.jsonl")
+    args = ["cache-sim", str(data), "--thresholds", "1.0", "--tolerance", "0.6"]
+    shown = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, [*args, "--json"])
+
+    assert result.exit_code == 0, result.output
+    per_type = json.loads(result.stdout)["recommended"]["by_task_type"]
+    assert per_type["faq"]["hit_rate"] == pytest.approx(3 / 4)
+    assert per_type["troubleshooting"]["hit_rate"] == pytest.approx(1 / 4)
+    assert per_type["faq"]["false_hit_rate_high"] == pytest.approx(wilson(0, 3).high)
+    assert shown.exit_code == 0, shown.output
+    assert "by task type at threshold 1.00" in shown.output
+    assert "troubleshooting" in shown.output
+    # one hit cannot bound a false-hit rate under 60%
+    assert "not under 60.0% for troubleshooting" in shown.output
 
 
 @pytest.mark.parametrize("args,match", [

@@ -114,6 +114,37 @@ def _render_recommendation(report: dict[str, Any]) -> None:
         f"{pct(report['tolerance'])}, {report['interval']}).")
     quarters = ", ".join(pct(r) for r in rec["hit_rate_by_quarter"])
     console.print(f"Hit rate by quarter of the traffic, in arrival order: {quarters}.")
+    _render_by_task_type(rec, report["tolerance"])
+
+
+def _render_by_task_type(rec: dict[str, Any], tolerance: float) -> None:
+    from rich.table import Table
+
+    from mre_eval.console import STYLE_WARN, console, pct, usd
+
+    rows = rec.get("by_task_type") or {}
+    if len(rows) < 2:
+        return
+    table = Table(title=f"by task type at threshold {rec['threshold']:.2f} "
+                        "(each has its own cache)")
+    for col in ("task type", "requests", "hits", "hit rate", "false hits",
+                "95% upper", "saved"):
+        table.add_column(col, justify="left" if col == "task type" else "right")
+    for name, row in rows.items():
+        table.add_row(name, f"{row['requests']:,}", f"{row['hits']:,}",
+                      pct(row["hit_rate"]), str(row["false_hits"]),
+                      pct(row["false_hit_rate_high"]),
+                      usd(row["saved_usd"]) + (f" (+{row['unpriced_hits']} "
+                                               "unpriced)" if row["unpriced_hits"]
+                                               else ""),
+                      style=None if row["within_tolerance"] else STYLE_WARN)
+    console.print(table)
+    loose = [n for n, r in rows.items() if not r["within_tolerance"]]
+    if loose:
+        console.print(f"At this threshold the false-hit rate's 95% upper bound "
+                      f"is not under {pct(tolerance)} for {', '.join(loose)}: "
+                      "too few hits to bound, or too many false ones.",
+                      style=STYLE_WARN)
 
 
 def _render_near(near: list[dict[str, Any]], threshold: float | None) -> None:
@@ -266,10 +297,24 @@ def _render_forecast(result: Any) -> None:
                       usd(p.cached_usd), usd(p.baseline_usd, "unknown"),
                       pct(p.reduction))
     console.print(table)
+    _render_caching(result.caching)
     for note in result.growth_notes() + result.findings:
         console.print(note)
     for note in result.assumptions:
         console.print(f"assumed: {note}", style=STYLE_DIM)
+
+
+def _render_caching(caching: list[Any]) -> None:
+    from mre_eval.console import STYLE_WARN, console, pct
+
+    # a stream on a borrowed rate, or on none, is named in the warning colour
+    for c in caching:
+        rate = "no cache saving" if c.hit_rate is None and c.source == "none" \
+            else "cached price" if c.hit_rate is None \
+            else f"hit rate {pct(c.hit_rate)}"
+        console.print(f"cache {c.stream}: {rate} [{c.source}] - {c.detail}",
+                      style=STYLE_WARN if c.source in ("none", "cache-sim overall")
+                      else None, markup=False)
 
 
 @app.command("trend")

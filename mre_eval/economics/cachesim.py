@@ -211,6 +211,45 @@ def hit_rate_by_quarter(level: Level) -> list[float]:
     return rates
 
 
+def by_task_type(result: CacheSimResult, level: Level) -> dict[str, dict[str, Any]]:
+    """One cache setting's figures within each task type (cache partition).
+
+    Each task type is replayed in its own cache, so its hit rate is its own
+    traffic's: what a forecast should apply to that task type's volume.  The
+    false-hit rate's upper bound is checked against the tolerance per task
+    type too; a task type with few hits may not get under it even when the
+    whole traffic does.  Requests without a task type are left out.
+    """
+    counts: dict[str, dict[str, Any]] = {}
+    for req in result.requests:
+        if req.group:
+            counts.setdefault(req.group, {"requests": 0, "hits": [], "false": 0})
+            counts[req.group]["requests"] += 1
+    wrong = {(h.cached, h.new) for h in level.false_hits}
+    for hit in level.hits:
+        group = counts.get(result.requests[hit.new].group)
+        if group is not None:
+            group["hits"].append(hit)
+            group["false"] += (hit.cached, hit.new) in wrong
+    return {name: _group_row(result, c, level.threshold)
+            for name, c in sorted(counts.items())}
+
+
+def _group_row(result: CacheSimResult, counts: dict[str, Any],
+               threshold: float | None) -> dict[str, Any]:
+    hits = counts["hits"]
+    rate = wilson(counts["false"], len(hits))
+    saved, unpriced = _saved(result.requests, hits)
+    return {
+        "threshold": threshold, "requests": counts["requests"],
+        "hits": len(hits), "hit_rate": len(hits) / counts["requests"],
+        "false_hits": counts["false"],
+        "false_hit_rate": rate.point if hits else None,
+        "false_hit_rate_high": rate.high,
+        "within_tolerance": bool(hits) and rate.high < result.tolerance,
+        "saved_usd": saved, "unpriced_hits": unpriced}
+
+
 def sweep_table(result: CacheSimResult) -> list[dict[str, Any]]:
     """One plain row per cache setting, for ``--json`` and the decision log."""
     rows = []

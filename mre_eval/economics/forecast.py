@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from mre_eval.economics.cacherates import StreamCache, from_tier
 from mre_eval.economics.scenario import Scenario, Stream
 from mre_eval.errors import ConfigError
 
@@ -78,6 +79,7 @@ class Forecast:
     monthly_budget: float | None
     assumptions: list[str]
     findings: list[str] = field(default_factory=list)  # budgets crossed, per task
+    caching: list[StreamCache] = field(default_factory=list)  # one per stream
 
     def growth_notes(self) -> list[str]:
         """Where cost grows faster or slower than traffic, with the numbers."""
@@ -103,21 +105,31 @@ class Forecast:
                 "most_capable_usd": p.baseline_usd, "reduction": p.reduction,
                 "streams": [s.__dict__ for s in p.streams],
             } for p in self.projections],
+            "caching": [c.__dict__ for c in self.caching],
             "growth": self.growth_notes(),
             "budgets": self.findings,
         }
 
 
-def project(scenario: Scenario) -> Forecast:
-    """Price a month of ``scenario`` at each of its growth multiples."""
+def project(scenario: Scenario,
+            caching: list[StreamCache] | None = None) -> Forecast:
+    """Price a month of ``scenario`` at each of its growth multiples.
+
+    Args:
+        scenario: the streams, their volumes and prices.
+        caching: where each stream's cache figure comes from; read from the
+            scenario's tiers when omitted.
+    """
     days = scenario.days_per_month
     projections = []
     for m in scenario.multiples:
         months = [_stream_month(s, m, days) for s in scenario.streams()]
         projections.append(Projection(m, sum(x.requests for x in months), months,
                                       scenario.fixed_monthly_usd))
+    if caching is None:
+        caching = [from_tier(t) for t in scenario.tiers]
     return Forecast(projections, days, scenario.monthly_budget,
-                    scenario.assumptions())
+                    scenario.assumptions(), caching=caching)
 
 
 def months_to_budget(monthly_now: float | None, budget: float | None,

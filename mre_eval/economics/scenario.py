@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import (BaseModel, ConfigDict, Field, ValidationError,
                       field_validator, model_validator)
 
+from mre_eval.economics.cacherates import CacheRates, StreamCache
 from mre_eval.errors import ConfigError
 
 _SHARE_SLACK = 1e-6
@@ -183,32 +184,38 @@ def parse_scenario(data: Any, where: str = "scenario") -> Scenario:
             "docs/economics.md for the scenario format") from None
 
 
-def from_costs(suite: Any, costs: Any, config: str, hit_rate: float | None,
+def from_costs(suite: Any, costs: Any, config: str, rates: CacheRates,
                days_per_month: float = 30.0,
-               multiples: list[float] | None = None) -> Scenario:
+               multiples: list[float] | None = None,
+               ) -> tuple[Scenario, list[StreamCache]]:
     """A scenario of the suite's task types at their declared volumes.
 
     Args:
         suite: its task types' budgets give each one's requests per day.
         costs: a :class:`mre_eval.economics.routing.RoutedCosts`.
         config: the configuration being forecast, usually ``"routed"``.
-        hit_rate: the cache hit rate to apply to every task type, or ``None``.
+        rates: the cache hit rate of each task type, and where it comes from.
         days_per_month: days in a billing month.
         multiples: growth multiples; 1, 10 and 100 when omitted.
+
+    Returns:
+        The scenario, and the cache figure each of its task types uses.
 
     Raises:
         ConfigError: when no task type declares a volume.
     """
-    tiers, notes = [], []
+    tiers, notes, caching = [], [], []
     for task in suite.task_types:
         volume = task.budget.requests_per_day if task.budget else None
         if volume is None:
             notes.append(f"{task.name} is left out: it declares no requests_per_day")
             continue
         best = costs.most_capable(task.name)
+        cache = rates.for_task(task.name)
+        caching.append(cache)
         tiers.append(Tier(
             name=task.name, requests_per_day=volume,
-            price=costs.mean_cost(task.name, config), cache_hit_rate=hit_rate,
+            price=costs.mean_cost(task.name, config), cache_hit_rate=cache.hit_rate,
             most_capable_price=None if best is None else
             costs.mean_cost(task.name, best)))
         if best is not None:
@@ -218,10 +225,12 @@ def from_costs(suite: Any, costs: Any, config: str, hit_rate: float | None,
             "no task type declares requests_per_day: add `budget: "
             "{requests_per_day: N}` to the suite's task types, or forecast a "
             "scenario file with --scenario")
-    if hit_rate is not None:
-        notes.append(f"cache hit rate {hit_rate:.1%} applied to every task type")
+    unused = rates.unused(t.name for t in suite.task_types)
+    if unused:
+        notes.append(f"the cache-sim report's figures for {', '.join(unused)} "
+                     "are unused: the suite has no such task type")
     data = {"days_per_month": days_per_month, "tiers": [t.model_dump() for t in tiers],
             "notes": notes}
     if multiples:
         data["multiples"] = multiples
-    return parse_scenario(data, "forecast")
+    return parse_scenario(data, "forecast"), caching

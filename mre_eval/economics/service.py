@@ -9,7 +9,6 @@ returns data the CLI renders.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,10 @@ from typing import Any
 
 from mre_eval.economics import decisions
 from mre_eval.economics.budget import BudgetReport, check_budgets
-from mre_eval.economics.cachesim import (CacheSimResult, hit_rate_by_quarter,
-                                         simulate, sweep_table)
+from mre_eval.economics.cacherates import CacheRates, load_rates
+from mre_eval.economics.cachesim import (CacheSimResult, by_task_type,
+                                         hit_rate_by_quarter, simulate,
+                                         sweep_table)
 from mre_eval.economics.forecast import Forecast, check_multiples, months_to_budget
 from mre_eval.economics.routing import (ROUTED, RoutedCosts, check_known,
                                         from_results, from_routing)
@@ -76,7 +77,8 @@ def cache_report(result: CacheSimResult, inputs: dict[str, Any]) -> dict[str, An
             "false_hit_rate": rec.false_rate.point,
             "false_hit_rate_high": rec.false_rate.high,
             "tolerance": result.tolerance, "saved_usd": rec.saved_usd,
-            "hit_rate_by_quarter": hit_rate_by_quarter(rec)}
+            "hit_rate_by_quarter": hit_rate_by_quarter(rec),
+            "by_task_type": by_task_type(result, rec)}
     rate = result.embedded_texts / result.embed_seconds \
         if result.embed_seconds else None
     return {
@@ -176,10 +178,16 @@ def forecast(scenario: Path | None = None, run: str | None = None,
 
     if multiples is not None:
         multiples = check_multiples(multiples)
-    hit_rate = _hit_rate(hit_rate, cache_sim_report)
+    rates = load_rates(hit_rate, cache_sim_report)
     if scenario is not None and (run, routing, suite) != (None, None, None):
         raise ConfigError("give a scenario file, or a run / routing file / suite, "
                           "not both: a scenario carries its own tiers and prices")
+    if scenario is not None and rates != CacheRates():
+        raise ConfigError(
+            "--cache-hit-rate and --cache-sim apply to the task types of a run "
+            "or routing file, not to a scenario: set cache_hit_rate or "
+            "cached_price on the scenario's tiers instead")
+    caching = None
     if scenario is not None:
         plan = load_scenario(scenario)
         update = {"multiples": multiples, "days_per_month": days_per_month}
@@ -193,9 +201,9 @@ def forecast(scenario: Path | None = None, run: str | None = None,
         loaded, costs, inputs = _costs(run, routing, suite)
         config = ROUTED if routing is not None else _only_config(costs)
         days = 30.0 if days_per_month is None else days_per_month
-        plan = from_costs(loaded, costs, config, hit_rate, days, multiples)
+        plan, caching = from_costs(loaded, costs, config, rates, days, multiples)
         extra = _horizons(loaded, plan, days)
-    result = project(plan)
+    result = project(plan, caching)
     result.findings += extra
     if record is not None:
         first = result.as_dict()["projections"][0]
@@ -269,24 +277,6 @@ def _horizons(suite: Any, plan: Any, days: float) -> list[str]:
 def _over(stream: Any, multiple: float, days: float, budget_spec: Any) -> bool:
     cost = stream.month_cost(stream.requests_per_day * multiple * days, cached=True)
     return cost is not None and cost > budget_spec.monthly_usd
-
-
-def _hit_rate(hit_rate: float | None, report: Path | None) -> float | None:
-    if hit_rate is not None and report is not None:
-        raise ConfigError("give --cache-hit-rate or --cache-sim, not both")
-    if report is not None:
-        try:
-            rec = json.loads(Path(report).read_text())["recommended"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise DataError(f"{report} is not a cache-sim --json report: {exc}") \
-                from None
-        if rec is None:
-            raise DataError(f"{report} recommends no threshold, so there is no "
-                            "hit rate to forecast with")
-        hit_rate = float(rec["hit_rate"])
-    if hit_rate is not None and not 0 <= hit_rate < 1:
-        raise ConfigError(f"cache hit rate {hit_rate!r} is outside [0, 1)")
-    return hit_rate
 
 
 def _load_suite(path: Path) -> Any:

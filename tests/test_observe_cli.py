@@ -145,3 +145,27 @@ def test_a_memory_limit_that_is_not_a_size(log: Path) -> None:
     result = runner.invoke(app, ["costs", str(log), "--memory-limit", "lots"])
     assert result.exit_code == 2
     assert "--memory-limit 'lots' is not a size" in result.output
+
+
+def test_a_suite_on_the_sampled_dataset_validates(log: Path, tmp_path: Path) -> None:
+    out = tmp_path / "traffic.jsonl"
+    sampled = runner.invoke(app, ["logs", "sample", str(log), "--out", str(out),
+                                  "--n", "6", "--seed", "0"])
+    assert sampled.exit_code == 0, sampled.output
+    features = sorted({json.loads(x)["task_type"]
+                       for x in out.read_text().splitlines()})
+    task_types = "".join(
+        f"  - name: {f}\n    description: logged {f} traffic\n"
+        "    grader: {kind: regex, options: {pattern: '\\w'}}\n"
+        "    threshold: 0.5\n" for f in features)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "name: traffic\ndescription: sampled production traffic\n"
+        "dataset: {path: traffic.jsonl, id: id, input: input, "
+        "task_type_column: task_type}\n"
+        f"task_types:\n{task_types}"
+        "models:\n  - {name: mini, model: openai/gpt-4o-mini}\n"
+        "prompts:\n  - {id: plain, template: '{input}'}\n")
+    result = runner.invoke(app, ["validate", str(suite)])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output and "6 calls per run" in result.output

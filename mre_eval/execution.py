@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,9 @@ class Execution:
             task.name: make_grader(task.grader, self.suite.base_dir)
             for task in self.suite.task_types}
         self._reserved = 0.0
+        # counted apart from the dollars: float sums of reservations added and
+        # released in different orders need not come back to exactly zero
+        self._in_flight = 0
         self._next_checkpoint = time.monotonic() + CHECKPOINT_EVERY_S
 
     async def run(self, jobs: list[Job]) -> None:
@@ -119,14 +123,16 @@ class Execution:
         worst = worst_case_cost(job) or 0.0
         async with self._room:
             while self.tally.spent_usd + self._reserved + worst > self.max_spend_usd:
-                if self._reserved == 0:
+                if self._in_flight == 0:
                     self.tally.stop_reason = (
-                        f"spend cap ${self.max_spend_usd:.2f}: ${self.tally.spent_usd:.4f}"
-                        f" spent, and the next call ({job.model.name} on example "
-                        f"{job.example.id!r}) could cost up to ${worst:.4f}")
+                        f"spend cap {_dollars(self.max_spend_usd)}: "
+                        f"{_dollars(self.tally.spent_usd)} spent, and the next call "
+                        f"({job.model.name} on example {job.example.id!r}) could "
+                        f"cost up to {_dollars(worst)}")
                     return None
                 await self._room.wait()
             self._reserved += worst
+            self._in_flight += 1
         return worst
 
     async def _one(self, job: Job, worst: float, slots: asyncio.Semaphore,
@@ -141,6 +147,9 @@ class Execution:
             if self.max_spend_usd is not None:
                 async with self._room:
                     self._reserved -= worst
+                    self._in_flight -= 1
+                    if self._in_flight == 0:
+                        self._reserved = 0.0
                     self._room.notify_all()
 
     async def _row(self, job: Job, outcome: CallOutcome) -> dict[str, Any]:
@@ -201,6 +210,14 @@ class Execution:
         self.checkpoint(self.rows)
         took = time.monotonic() - start
         self._next_checkpoint = time.monotonic() + max(CHECKPOINT_EVERY_S, 10 * took)
+
+
+def _dollars(value: float) -> str:
+    """Dollars to three significant digits, so a cap of $0.0005 is not $0.00."""
+    if value <= 0:
+        return "$0.00"
+    digits = max(2, 2 - math.floor(math.log10(value)))
+    return f"${value:.{digits}f}"
 
 
 def _digest(text: str | None) -> str | None:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 from conftest import REPO, ROUTERBENCH_SUITE, tiny_suite_data, write_suite
 from mre_eval import results as store
 from mre_eval.cli import app
-from mre_eval.runner import RunSettings, resume_run, run_suite
+from mre_eval.runner import RunReport, RunSettings, resume_run, run_suite
 from openai_stub import Fault, StubServer, openai_stub  # noqa: F401
 
 # gpt-4o-mini list price in litellm's pinned map: $0.15 / $0.60 per 1M tokens
@@ -111,7 +112,7 @@ def test_spend_cap_stops_then_resume_finishes(tmp_path: Path,
     result = CliRunner().invoke(app, ["run", str(suite), "--max-spend", "0.00012",
                                       "--reports", str(reports)])
     assert result.exit_code == 3, result.output
-    assert "stopped: spend cap $0.00" in result.output
+    assert "stopped: spend cap $0.000120:" in result.output
     run_dir = store.find_run(None, reports)
     meta = store.read_meta(run_dir)
     assert meta["status"] == "stopped_by_spend_cap"
@@ -219,3 +220,29 @@ def test_repeats_are_separate_calls_and_show_pass_hat_k(
     frame = store.read_results(store.find_run(None, tmp_path / "r"))
     assert sorted(frame["repeat"].unique().tolist()) == [0, 1, 2]
     assert not frame["cache_hit"].any()
+
+
+def test_spend_cap_with_calls_in_parallel_stops_and_finishes(
+        tmp_path: Path, openai_stub: StubServer, tiny_key: str) -> None:
+    # prompts of many lengths give reservations of many sizes; adding and
+    # releasing them in parallel must still let the run see that none is left
+    rows = [{"id": f"p{i}", "kind": "faq", "question": "why " * (1 + i * 7 % 23),
+             "answer": "x"} for i in range(60)]
+    suite = write_suite(tmp_path, tiny_suite_data(openai_stub.url, concurrency=4),
+                        rows)
+    openai_stub.reply.prompt_tokens = 40
+    openai_stub.reply.completion_tokens = 50
+    openai_stub.script(*[Fault(delay_s=0.01)] * 60)
+    outcome: list[RunReport] = []
+    worker = threading.Thread(target=lambda: outcome.append(run_suite(
+        suite, _settings(tmp_path, max_spend_usd=0.0006))), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert outcome, "the run never finished: the spend cap waited for nothing"
+    report = outcome[0]
+    assert report.status == "stopped_by_spend_cap"
+    meta = store.read_meta(report.run_dir)
+    assert 0 < meta["rows"] < 60
+    assert meta["spent_usd"] <= 0.0006
+    assert meta["rows"] + meta["not_launched"] == 60
+    assert "spend cap $0.000600:" in meta["stop_reason"]

@@ -52,12 +52,13 @@ CREATE TABLE IF NOT EXISTS responses (
     cost_usd REAL,
     cost_source TEXT,
     latency_s REAL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    run_id TEXT
 )
 """
 
 _COLUMNS = ("key", "response", *_USAGE_FIELDS, "cost_usd", "cost_source",
-            "latency_s", "created_at")
+            "latency_s", "created_at", "run_id")
 
 
 class ResponseCache:
@@ -86,10 +87,17 @@ class ResponseCache:
             # a killed process loses nothing committed; only power loss could
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+            self._add_run_column()
         except sqlite3.DatabaseError as exc:
             raise DataError(
                 f"{self.path} is not a usable response cache ({exc}); delete it "
                 "or point the cache at another file") from exc
+
+    def _add_run_column(self) -> None:
+        # caches written before calls were stamped with their run lack it
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(responses)")}
+        if "run_id" not in columns:
+            self._db.execute("ALTER TABLE responses ADD COLUMN run_id TEXT")
 
     @staticmethod
     def key(model: str, api_base: str | None, messages: list[dict],
@@ -120,8 +128,8 @@ class ResponseCache:
     def get(self, key: str) -> CallOutcome | None:
         """The cached outcome for ``key``, marked as a hit, or ``None``.
 
-        A hit carries the original call's usage, cost and latency, and
-        ``attempts=0``: no request was sent for it.
+        A hit carries the original call's usage, cost and latency, the run
+        that paid for it, and ``attempts=0``: no request was sent for it.
         """
         with self._lock:
             row = self._db.execute(
@@ -138,17 +146,24 @@ class ResponseCache:
             latency_s=record["latency_s"],
             cache_hit=True,
             attempts=0,
+            paid_by_run=record["run_id"],
         )
 
-    def put(self, key: str, outcome: CallOutcome) -> None:
-        """Store a successful outcome and commit it; failures are not stored."""
+    def put(self, key: str, outcome: CallOutcome, run_id: str | None = None) -> None:
+        """Store a successful outcome and commit it; failures are not stored.
+
+        Args:
+            key: the request's :meth:`key`.
+            outcome: what the call produced.
+            run_id: the run that paid for the call, if any.
+        """
         if outcome.error is not None or outcome.response is None:
             return
         usage = outcome.usage or Usage(None, None)
         values = (key, outcome.response,
                   *(getattr(usage, name) for name in _USAGE_FIELDS),
                   outcome.cost.usd, outcome.cost.source, outcome.latency_s,
-                  time.time())
+                  time.time(), run_id)
         placeholders = ", ".join("?" for _ in _COLUMNS)
         with self._lock:
             self._db.execute(

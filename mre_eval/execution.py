@@ -51,6 +51,26 @@ class Tally:
     stop_reason: str | None = None
 
 
+def tally_of(rows: list[dict[str, Any]], live: bool) -> Tally:
+    """What a run's finished rows already did, so a resumed run counts on.
+
+    A resumed run's spend, calls and spend cap cover the whole run, not only
+    what is left to do.
+    """
+    tally = Tally()
+    for row in rows:
+        hit = bool(row["cache_hit"])
+        tally.cache_hits += hit
+        tally.spent_usd += row["grader_cost_usd"] or 0.0
+        if live and not hit:
+            tally.calls += 1
+            if row["cost_usd"] is not None:
+                tally.spent_usd += row["cost_usd"]
+            else:
+                tally.unpriced += 1
+    return tally
+
+
 @dataclass
 class Execution:
     """Executes jobs against a provider and collects result rows.

@@ -19,10 +19,11 @@ from mre_eval import results as store
 from mre_eval.cache import DEFAULT_CACHE_PATH
 from mre_eval.datasets import Example, load_dataset
 from mre_eval.errors import ConfigError
-from mre_eval.execution import Execution, RunObserver, Tally
+from mre_eval.execution import Execution, RunObserver, Tally, tally_of
 from mre_eval.llm import litellm_version
 from mre_eval.plan import Job, ModelEstimate, estimate, plan_jobs, unbounded_models
 from mre_eval.providers.base import Provider
+from mre_eval.providers.live import LiveProvider
 from mre_eval.suite import Suite
 from mre_eval.suite_loader import load_run_suite, load_suite, suite_hash
 from mre_eval.summary import summarize, totals
@@ -189,12 +190,15 @@ def _execute(suite: Suite, examples: list[Example], jobs: list[Job],
     run_id = run_dir.name
     meta = _start_meta(suite, run_dir, settings, total_jobs or len(jobs))
     _write_inputs(suite, examples, run_dir, meta)
+    if isinstance(provider, LiveProvider):
+        provider.run_id = run_id
     execution = Execution(
         provider=provider, suite=suite, run_id=run_id,
         max_spend_usd=None if suite.is_recorded else _cap(suite, settings),
         concurrency=settings.concurrency or suite.run.concurrency,
         per_model_concurrency=suite.run.per_model_concurrency,
         live=not suite.is_recorded, observer=observer,
+        tally=tally_of(kept, live=not suite.is_recorded),
         # a replay pays for nothing, so only live runs checkpoint as they go
         checkpoint=None if suite.is_recorded
         else lambda rows: _write_rows(run_dir, kept + rows))

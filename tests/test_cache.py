@@ -170,3 +170,35 @@ def test_a_file_that_is_not_a_cache_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(DataError, match="not a usable response cache"):
         ResponseCache(path)
+
+
+def test_a_hit_names_the_run_that_paid(cache: ResponseCache) -> None:
+    cache.put("paid", outcome(), run_id="suite-20260101T000000Z")
+    cache.put("anon", outcome())
+
+    paid, anon = cache.get("paid"), cache.get("anon")
+    assert paid is not None and paid.paid_by_run == "suite-20260101T000000Z"
+    assert anon is not None and anon.paid_by_run is None
+
+
+def test_a_cache_from_before_run_stamps_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, "
+            "input_tokens INTEGER, output_tokens INTEGER, cached_tokens INTEGER "
+            "NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0, "
+            "cache_write_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL, "
+            "cost_source TEXT, latency_s REAL, created_at REAL NOT NULL)")
+        db.execute("INSERT INTO responses (key, response, input_tokens, "
+                   "output_tokens, cost_usd, cost_source, latency_s, created_at) "
+                   "VALUES ('k', 'old answer', 10, 2, 0.001, 'price_map', 0.5, 0)")
+
+    with ResponseCache(path) as upgraded:
+        hit = upgraded.get("k")
+        upgraded.put("new", outcome(), run_id="r")
+        new = upgraded.get("new")
+        assert new is not None and new.paid_by_run == "r"
+
+    assert hit is not None and hit.response == "old answer"
+    assert hit.cost == Cost(0.001, "price_map") and hit.paid_by_run is None

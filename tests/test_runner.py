@@ -120,11 +120,20 @@ def test_spend_cap_stops_then_resume_finishes(tmp_path: Path,
     done = meta["rows"]
     assert 0 < done < 6 and meta["not_launched"] == 6 - done
 
+    # the cap covers the whole run: resumed under the same cap, it stops at once
+    again = resume_run(run_dir.name, _settings(tmp_path))
+    assert again.status == "stopped_by_spend_cap"
+    assert openai_stub.requests == done
+
     report = resume_run(run_dir.name, _settings(tmp_path, max_spend_usd=1.0))
     assert report.run_dir == run_dir
     assert report.status == "complete"
-    assert len(store.read_results(run_dir)) == 6
+    frame = store.read_results(run_dir)
+    assert len(frame) == 6
     assert openai_stub.requests == 6, "resume calls only what was not done"
+    meta = store.read_meta(run_dir)
+    assert meta["calls"] == 6
+    assert meta["spent_usd"] == pytest.approx(frame["cost_usd"].sum())
 
 
 def test_killed_run_loses_no_paid_call(tmp_path: Path, openai_stub: StubServer,
@@ -157,7 +166,18 @@ def test_killed_run_loses_no_paid_call(tmp_path: Path, openai_stub: StubServer,
     # calls finished before the kill were cached; at most the ones in flight
     # at the moment of the kill (2) are paid twice
     assert openai_stub.requests <= 40 + 2
-    assert frame["cache_hit"].sum() >= paid - 2
+    # answers paid before the kill come back from the cache but stay this
+    # run's own calls: the run's spend is every call's, not the resume's
+    assert not frame["cache_hit"].any()
+    meta = store.read_meta(run_dir)
+    assert meta["calls"] == 40 and meta["cache_hits"] == 0
+    assert meta["spent_usd"] == pytest.approx(40 * MINI_CALL_USD)
+    assert "40 live calls, 0 cache hits" in result.output
+
+    # another run of the same suite is served by the cache and pays nothing
+    again = CliRunner().invoke(app, ["run", str(suite), "--reports",
+                                     str(tmp_path / "reports")])
+    assert "every call came from the cache: 0 calls, $0.00 spent" in again.output
 
 
 def test_missing_keys_named_before_any_call(tmp_path: Path,

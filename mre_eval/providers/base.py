@@ -33,6 +33,7 @@ class CallOutcome:
     recorded_score: float | None = None
     cache_hit: bool = False
     attempts: int = 1
+    paid_by_run: str | None = None  # for a cached answer: the run that paid
 
 
 class Provider(Protocol):

@@ -52,10 +52,13 @@ class LiveProvider:
         timeout_s: the timeout of one attempt, in seconds.
         retry: the retry policy every call goes through.
         cache: where finished calls are kept and looked up; ``None`` for none.
+        run_id: the run paying for the calls.  A cached answer this same run
+            paid for before it was interrupted is its own call, not a hit.
     """
 
     def __init__(self, timeout_s: float, retry: RetryPolicy,
-                 cache: ResponseCache | None = None) -> None:
+                 cache: ResponseCache | None = None,
+                 run_id: str | None = None) -> None:
         if not timeout_s > 0:
             raise ConfigError(
                 f"timeout_s={timeout_s!r} is not allowed: a live call needs a "
@@ -63,6 +66,7 @@ class LiveProvider:
         self.timeout_s = timeout_s
         self.retry = retry
         self.cache = cache
+        self.run_id = run_id
         self._map_prices: dict[str, Prices | None] = {}
 
     async def complete(self, request: CallRequest) -> CallOutcome:
@@ -77,7 +81,7 @@ class LiveProvider:
                                     _key_params(request))
             hit = self._cached(key)
             if hit is not None:
-                return self._repriced(hit, model)
+                return self._own_call(self._repriced(hit, model))
 
         attempts = 0
 
@@ -109,7 +113,7 @@ class LiveProvider:
         # a paid answer is returned even when it cannot be kept
         try:
             if self.cache is not None:
-                self.cache.put(key, outcome)
+                self.cache.put(key, outcome, self.run_id)
         except sqlite3.Error as exc:
             log.warning("response cache could not store a call: %s", exc)
 
@@ -143,6 +147,13 @@ class LiveProvider:
         usage = usage_of(response)
         return CallOutcome(response=content or "", usage=usage,
                            cost=self.price(model, usage), latency_s=latency)
+
+    def _own_call(self, hit: CallOutcome) -> CallOutcome:
+        # this run paid for the answer before it was killed: recovered from
+        # the cache, it is still one of the run's calls and part of its spend
+        if self.run_id is not None and hit.paid_by_run == self.run_id:
+            hit.cache_hit = False
+        return hit
 
     def _repriced(self, hit: CallOutcome, model: ModelSpec) -> CallOutcome:
         # Priced at the suite's current prices: the same as the original

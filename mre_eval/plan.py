@@ -124,15 +124,20 @@ def worst_case_cost(job: Job) -> float | None:
     return price_call(job.model.model, Usage(prompt_tokens, limit), override).usd
 
 
-def unbounded_models(suite: Suite) -> list[str]:
-    """Models whose calls ``--max-spend`` cannot bound, with the reason."""
+def unbounded_reasons(suite: Suite) -> list[tuple[str, str]]:
+    """Models whose calls' cost cannot be bounded, and why, as (name, reason)."""
     problems = []
     for model in suite.models:
         if max_output_tokens(model) is None:
-            problems.append(f"{model.name} (no params.max_tokens)")
+            problems.append((model.name, "no params.max_tokens"))
         elif model.price is None and map_prices(model.model) is None:
-            problems.append(f"{model.name} (unpriced: add a price override)")
+            problems.append((model.name, "unpriced: add a price override"))
     return problems
+
+
+def unbounded_models(suite: Suite) -> list[str]:
+    """Models whose calls ``--max-spend`` cannot bound, with the reason."""
+    return [f"{name} ({why})" for name, why in unbounded_reasons(suite)]
 
 
 def estimate(jobs: list[Job]) -> list[ModelEstimate]:

@@ -290,7 +290,7 @@ def _check_dataset(suite: schema.Suite, positions: dict[_Path, Position],
              ("id", "input", "messages", "reference", "task_type_column")}
     if spec.messages:
         named.pop("input")
-    _check_columns(named, columns, "dataset column", positions, path, ("dataset",))
+    _check_columns(named, columns, spec.path, positions, path, ("dataset",))
     for index, prompt in enumerate(suite.prompts):
         for name in prompt.placeholders():
             if name not in columns:
@@ -304,7 +304,7 @@ def _check_dataset(suite: schema.Suite, positions: dict[_Path, Position],
         recorded = suite.recorded
         columns = _file_columns(suite, recorded.path, recorded.format, positions,
                                 path, ("recorded", "path"))
-        _check_columns(recorded.columns.model_dump(), columns, "recorded column",
+        _check_columns(recorded.columns.model_dump(), columns, recorded.path,
                        positions, path, ("recorded", "columns"))
 
 
@@ -319,9 +319,14 @@ def _file_columns(suite: schema.Suite, relative: str, fmt: str | None,
         raise _fail(str(exc), path, positions, at) from None
 
 
-def _check_columns(named: dict[str, str | None], columns: list[str], what: str,
+def _check_columns(named: dict[str, str | None], columns: list[str], data_file: str,
                    positions: dict[_Path, Position], path: Path,
                    at: _Path) -> None:
     for key, column in named.items():
         if column is not None and column not in columns:
-            raise _fail(_unknown(what, column, columns), path, positions, at + (key,))
+            hint = difflib.get_close_matches(column, columns, n=1)
+            raise _fail(
+                f"{_dotted(at + (key,))}: {data_file} has no column {column!r}; its "
+                f"columns are: {', '.join(columns)}"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+                + f". Set {key} to one of them", path, positions, at + (key,))

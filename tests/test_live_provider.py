@@ -156,13 +156,15 @@ def test_transient_faults_are_retried(openai_stub: StubServer,
     assert openai_stub.requests == len(faults) + 1
 
 
-def test_a_client_error_is_not_retried(openai_stub: StubServer) -> None:
-    openai_stub.script(Fault(status=400))
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422],
+                         ids=lambda status: f"http-{status}")
+def test_a_client_error_is_not_retried(openai_stub: StubServer, status: int) -> None:
+    openai_stub.script(Fault(status=status))
 
     result = run(provider(retries=4), ask(spec(openai_stub)))
 
     assert result.response is None
-    assert result.error is not None and "HTTP 400" in result.error
+    assert result.error is not None and f"HTTP {status}" in result.error
     assert (result.attempts, openai_stub.requests) == (1, 1)
 
 

@@ -266,3 +266,23 @@ def test_spend_cap_with_calls_in_parallel_stops_and_finishes(
     assert meta["spent_usd"] <= 0.0006
     assert meta["rows"] + meta["not_launched"] == 60
     assert "spend cap $0.000600:" in meta["stop_reason"]
+
+
+def test_dry_run_says_why_a_cost_is_unbounded(tmp_path: Path, openai_stub: StubServer,
+                                              tiny_key: str) -> None:
+    models = [
+        {"name": "mini", "model": "openai/gpt-4o-mini", "api_base": openai_stub.url,
+         "api_key_env": "TINY_TEST_KEY", "params": {"max_tokens": 50}},
+        {"name": "own", "model": "openai/my-own-model", "api_base": openai_stub.url,
+         "api_key_env": "TINY_TEST_KEY", "params": {"max_tokens": 50}},
+        {"name": "open-ended", "model": "openai/gpt-4o-mini",
+         "api_base": openai_stub.url, "api_key_env": "TINY_TEST_KEY"}]
+    suite = write_suite(tmp_path, tiny_suite_data(openai_stub.url, models))
+    result = CliRunner().invoke(app, ["run", str(suite), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split("│")[1].strip(): line for line in result.output.splitlines()
+             if line.startswith("│")}
+    assert "unbounded (unpriced: add a price override)" in lines["own"]
+    assert "unbounded (no params.max_tokens)" in lines["open-ended"]
+    assert "$0.0" in lines["mini"]
+    assert openai_stub.requests == 0

@@ -60,7 +60,9 @@ CASES = [
                  r"placeholder \{qestion\} has no column .*did you mean \{question\}",
                  "qestion", id="placeholder-without-column"),
     pytest.param(_set(("dataset", "id"), "uid"),
-                 r"unknown dataset column 'uid'", "uid", id="no-id-column"),
+                 r"dataset\.id: data\.jsonl has no column 'uid'; its columns are: "
+                 r"id, kind, question, answer.*Set id to one of them", "uid",
+                 id="no-id-column"),
     pytest.param(_set(("models", 0, "model"), "not-a-provider-model"),
                  r"not-a-provider-model", "not-a-provider-model", id="unroutable-model"),
     pytest.param(lambda d: d["models"].append(dict(d["models"][0])),

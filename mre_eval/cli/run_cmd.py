@@ -174,16 +174,18 @@ def _print_dry_run(suite: Any, estimates: list[Any], as_json: bool) -> None:
     from rich.table import Table
 
     from mre_eval import console as view
+    from mre_eval.plan import unbounded_reasons
 
     if as_json:
         print(json.dumps([e.__dict__ for e in estimates], indent=2))
         return
     table = Table("model", "calls", "prompt tokens", "worst-case cost",
                   title=f"{suite.name}: dry run, nothing called", title_justify="left")
+    reasons = {name: why for name, why in unbounded_reasons(suite)}
     for entry in estimates:
         table.add_row(entry.model, str(entry.calls), f"{entry.prompt_tokens:,}",
                       view.usd(entry.worst_case_usd,
-                               unknown="unbounded (no max_tokens or price)"))
+                               unknown=f"unbounded ({reasons.get(entry.model, '?')})"))
     view.console.print(table)
     judged = [t.name for t in suite.task_types if t.grader.kind == "llm_judge"]
     if judged:

@@ -36,14 +36,18 @@ def summarize(results: pd.DataFrame, suite: Suite) -> list[dict[str, Any]]:
 
 
 def totals(results: pd.DataFrame) -> dict[str, Any]:
-    """Whole-run figures: rows, errors, cache hits, priced cost, unpriced rows."""
+    """Whole-run figures: rows, errors, cache hits, priced cost, unpriced rows.
+
+    ``cost_usd`` sums the priced rows; it is ``None`` when no row is priced,
+    so a run of unpriced models never shows as free.
+    """
     ok = results["error"].isna()
     cost = results["cost_usd"]
     return {
         "rows": int(len(results)),
         "errors": int((~ok).sum()),
         "cache_hits": int(results["cache_hit"].fillna(False).sum()),
-        "cost_usd": float(cost.sum(skipna=True)),
+        "cost_usd": float(cost.sum(skipna=True)) if cost.notna().any() else None,
         "unpriced_rows": int((ok & cost.isna()).sum()),
         "grader_cost_usd": float(results["grader_cost_usd"].sum(skipna=True)),
     }

@@ -71,3 +71,17 @@ def test_zero_price_of_a_self_hosted_model_is_real() -> None:
     prices = map_prices("ollama/llama3")
     assert prices is not None and prices.input_per_million == 0
     assert price_call("ollama/llama3", Usage(1000, 100)).usd == 0
+
+
+def test_reasoning_tokens_at_the_price_maps_reasoning_rate() -> None:
+    from mre_eval.llm import litellm_module
+
+    info = litellm_module().model_cost["dashscope/qwen-plus-2025-04-28"]
+    assert info["output_cost_per_reasoning_token"] != info["output_cost_per_token"]
+    usage = Usage(1000, 500, reasoning_tokens=200)
+    cost = price_call("dashscope/qwen-plus-2025-04-28", usage)
+    expected = (1000 * info["input_cost_per_token"]
+                + 300 * info["output_cost_per_token"]
+                + 200 * info["output_cost_per_reasoning_token"])
+    assert cost.source == "price_map"
+    assert cost.usd == pytest.approx(expected)

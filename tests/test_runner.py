@@ -286,3 +286,34 @@ def test_dry_run_says_why_a_cost_is_unbounded(tmp_path: Path, openai_stub: StubS
     assert "unbounded (no params.max_tokens)" in lines["open-ended"]
     assert "$0.0" in lines["mini"]
     assert openai_stub.requests == 0
+
+
+def test_unpriced_stays_unknown_through_summary_show_and_table(
+        tmp_path: Path, openai_stub: StubServer, tiny_key: str) -> None:
+    models = [{"name": "own", "model": "openai/my-own-model",
+               "api_base": openai_stub.url, "api_key_env": "TINY_TEST_KEY",
+               "params": {"max_tokens": 50}}]
+    suite = write_suite(tmp_path, tiny_suite_data(openai_stub.url, models))
+    reports = str(tmp_path / "reports")
+    os.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(suite), "--reports", reports])
+    assert result.exit_code == 0, result.output
+    assert "$0.00 spent plus 6 unpriced calls" in result.output
+    assert "6 rows are unpriced: their cost is unknown, not zero" in result.output
+    (row_line,) = [line for line in result.output.splitlines()
+                   if line.startswith("│ own")]
+    cells = [cell.strip() for cell in row_line.split("│")[1:-1]]
+    assert cells[3:6] == ["unpriced", "unpriced", "6"]
+
+    frame = store.read_results(store.find_run(None, tmp_path / "reports"))
+    assert frame["cost_usd"].isna().all() and frame["cost_source"].isna().all()
+
+    shown = json.loads(CliRunner().invoke(
+        app, ["show", "--reports", reports, "--json"]).output)
+    (row,) = shown["rows"]
+    assert row["cost_total_usd"] is None and row["cost_mean_usd"] is None
+    assert row["unpriced_calls"] == 6
+    assert shown["totals"]["unpriced_rows"] == 6
+    assert shown["totals"]["cost_usd"] is None, "no priced row: unknown, not $0"
+    listed = CliRunner().invoke(app, ["runs", "--reports", reports]).output
+    assert "$0.00 + 6 unpriced" in listed

@@ -97,9 +97,12 @@ def runs(reports: Path = typer.Option(Path("reports"), "--reports"),
     table = Table("run", "suite", "mode", "status", "rows", "spent", "started")
     for info in found:
         meta = info.meta
-        table.add_row(info.name, str(meta.get("suite", "?")), str(meta.get("mode", "?")),
-                      str(meta.get("status", "?")), str(meta.get("rows", "?")),
-                      view.usd(meta.get("spent_usd"), unknown="?"),
+        spent = view.usd(meta.get("spent_usd"), unknown="?")
+        if meta.get("unpriced_calls"):
+            spent += f" + {meta['unpriced_calls']} unpriced"
+        table.add_row(info.name, str(meta.get("suite", "?")),
+                      str(meta.get("mode", "?")), str(meta.get("status", "?")),
+                      str(meta.get("rows", "?")), spent,
                       str(meta.get("started_at", "?"))[:19])
     view.console.print(table if found else f"no runs under {reports}/")
 

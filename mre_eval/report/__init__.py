@@ -47,7 +47,7 @@ def write_report(run_ref: str | Path | None, output: Path,
         log.warning("%s", note)
     atomic_write_text(output, render(assemble(run, routing)))
     _shareable(output)
-    log.info("report of run %s written to %s", run.name, output)
+    log.debug("report of run %s written to %s", run.name, output)
     return output
 
 

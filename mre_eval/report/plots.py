@@ -73,6 +73,12 @@ def cost_quality(view: TaskView) -> str:
                  label=f"threshold {view.threshold:.2f}")
     routed = view.routed
     if routed is not None and routed.cost.per_request:
+        q = routed.quality
+        if not math.isnan(q.point):
+            axes.errorbar([routed.cost.per_request], [q.point], fmt="none",
+                          yerr=[[max(0.0, q.point - q.low)],
+                                [max(0.0, q.high - q.point)]],
+                          ecolor=ROUTED, capsize=3, zorder=4)
         axes.scatter([routed.cost.per_request], [routed.quality.point], s=260,
                      marker="*", color=ROUTED, edgecolor="black", zorder=5,
                      label="routed policy")
@@ -156,7 +162,16 @@ def _points(axes: object, points: list[Point]) -> None:
     high = [max(0.0, p.quality.high - p.quality.point) for p in points]
     axes.errorbar(xs, ys, yerr=[low, high], fmt="o", color=POINT, ecolor=POINT,
                   alpha=0.8, capsize=2, label="configuration (95% CI)", zorder=3)
+    priced = [x for x in xs if x and x > 0]
+    right_edge = math.log(max(priced)) if priced else 0.0
+    span = right_edge - math.log(min(priced)) if priced else 0.0
     for point, x, y in zip(points, xs, ys):
-        if not math.isnan(y):
-            axes.annotate(point.label, (x, y), fontsize=6, xytext=(4, 3),
-                          textcoords="offset points")
+        if math.isnan(y):
+            continue
+        # labels of the dearest points go to their left, inside the figure
+        near_edge = bool(x and x > 0 and span
+                         and right_edge - math.log(x) < 0.25 * span)
+        axes.annotate(point.label, (x, y), fontsize=6,
+                      xytext=(-4, 3) if near_edge else (4, 3),
+                      ha="right" if near_edge else "left",
+                      textcoords="offset points")

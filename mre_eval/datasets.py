@@ -8,17 +8,23 @@ the file and the line it was found on.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import math
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mre_eval.errors import DataError
 
 FORMATS = ("jsonl", "csv", "parquet")
+
+# A request text in a CSV cell may be far longer than the csv module's
+# default field limit of 128 KiB.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,12 @@ class Example:
     messages: list[dict[str, Any]] | None
     reference: Any | None
     line: int
+    unit: str = "line"
+
+    @property
+    def where(self) -> str:
+        """Where the example sits in its file: ``line 12``, or ``row 12``."""
+        return f"{self.unit} {self.line}"
 
     @property
     def text(self) -> str:
@@ -57,11 +69,14 @@ def infer_format(path: Path, declared: str | None = None) -> str:
     )
 
 
-def read_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_rows(path: Path,
+              fmt: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line, row)`` pairs from a data file.
 
-    Lines are 1-based file lines for JSONL and the data row's number (header
-    excluded) for CSV and parquet.
+    For JSONL and CSV the number is the 1-based line of the file the record
+    starts on (so a CSV's first data row is line 2, after the header); for
+    parquet, which has no lines, it is the 1-based row number (see
+    :func:`row_unit`).
     """
     if not path.exists():
         raise DataError(f"dataset file not found: {path}; check the path, which "
@@ -69,8 +84,20 @@ def read_rows(path: Path, fmt: str | None = None) -> Iterator[tuple[int, dict[st
     fmt = infer_format(path, fmt)
     if fmt == "jsonl":
         yield from _jsonl_rows(path)
+    elif fmt == "csv":
+        yield from _csv_rows(path)
     else:
-        yield from _frame_rows(path, fmt)
+        yield from _parquet_rows(path)
+
+
+def row_unit(path: Path, fmt: str | None = None) -> str:
+    """What :func:`read_rows` numbers: ``line`` of the file, or ``row`` (parquet)."""
+    return "row" if infer_format(path, fmt) == "parquet" else "line"
+
+
+def locate(path: Path, number: int, unit: str = "line") -> str:
+    """A place in a data file as messages cite it: ``d.csv:12``, ``d.pq row 3``."""
+    return f"{path}:{number}" if unit == "line" else f"{path} {unit} {number}"
 
 
 def load_examples(path: Path, *, fmt: str | None, id_column: str,
@@ -85,18 +112,19 @@ def load_examples(path: Path, *, fmt: str | None, id_column: str,
     """
     examples: list[Example] = []
     seen: dict[str, int] = {}
+    unit = row_unit(path, fmt)
     for line, row in read_rows(path, fmt):
         if not examples:
             _check_columns(path, row, id_column, input_column, messages_column,
                            reference_column, task_type_column)
-        example = _example(path, line, row, id_column, input_column,
-                           messages_column, reference_column,
-                           task_type_column, task_type)
+        example = _example(path, (line, unit), row, id_column, input_column,
+                           messages_column, reference_column, task_type_column,
+                           task_type)
         if example.id in seen:
             raise DataError(
-                f"{path}:{line}: duplicate id {example.id!r} (first on line "
-                f"{seen[example.id]}); ids in column {id_column!r} must be unique"
-            )
+                f"{locate(path, line, unit)}: duplicate id {example.id!r} (first "
+                f"on {unit} {seen[example.id]}); ids in column {id_column!r} "
+                "must be unique")
         seen[example.id] = line
         examples.append(example)
     if not examples:
@@ -118,20 +146,16 @@ def load_dataset(suite: Any) -> list[Example]:
 def dataset_columns(path: Path, fmt: str | None = None) -> list[str]:
     """The column names of a dataset file, read from its header or first row."""
     if path.exists() and infer_format(path, fmt) == "csv":
-        import pandas as pd
-
-        try:
-            return list(pd.read_csv(path, nrows=0).columns)
-        except Exception as exc:  # pandas raises many parser types
-            raise DataError(f"{path}: cannot read as csv: {exc}") from None
+        with _open_text(path) as handle:
+            header = next(csv.reader(handle), None)
+        return _csv_header(path, header)
     for _, row in read_rows(path, fmt):
         return list(row)
     return []
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as handle:
+    with _open_text(path) as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
@@ -147,16 +171,69 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, row
 
 
-def _frame_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _open_text(path: Path) -> IO[str]:
+    """The file as text, unzipped when it ends in ``.gz``; a BOM is dropped.
+
+    ``newline=""`` keeps line breaks inside quoted CSV fields as they are and
+    lets the csv module count file lines.
+    """
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        return opener(path, "rt", encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot open: {exc}") from None
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """CSV records with the file line each starts on; every value is a string."""
+    try:
+        with _open_text(path) as handle:
+            reader = csv.reader(handle, strict=True)
+            header = _csv_header(path, next(reader, None))
+            while True:
+                start = reader.line_num + 1
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise DataError(f"{path}:{start}: not valid CSV ({exc}); "
+                                    "check the quotes on this record") from None
+                if record:
+                    yield start, _csv_record(path, start, header, record)
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError) as exc:
+        raise DataError(f"{path}: cannot read as csv: {exc}") from None
+
+
+def _csv_header(path: Path, header: list[str] | None) -> list[str]:
+    if not header:
+        return []
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}:1: the header repeats column(s) "
+                        f"{', '.join(map(repr, repeated))}; column names must be "
+                        "unique")
+    return header
+
+
+def _csv_record(path: Path, line: int, header: list[str],
+                record: list[str]) -> dict[str, Any]:
+    if len(record) > len(header):
+        raise DataError(
+            f"{path}:{line}: {len(record)} fields, but the header has "
+            f"{len(header)}; quote a value that holds a comma")
+    row: dict[str, Any] = dict.fromkeys(header)
+    row.update(zip(header, record, strict=False))
+    return row
+
+
+def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     import pandas as pd
 
     try:
-        if fmt == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        else:
-            frame = pd.read_parquet(path)
-    except Exception as exc:  # pandas raises many parser types
-        raise DataError(f"{path}: cannot read as {fmt}: {exc}") from None
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many reader types
+        raise DataError(f"{path}: cannot read as parquet: {exc}") from None
     for number, row in enumerate(frame.to_dict("records"), start=1):
         yield number, {k: _plain(v) for k, v in row.items()}
 
@@ -179,27 +256,29 @@ def _check_columns(path: Path, row: dict[str, Any], *columns: str | None) -> Non
             )
 
 
-def _example(path: Path, line: int, row: dict[str, Any], id_column: str,
-             input_column: str | None, messages_column: str | None,
+def _example(path: Path, place: tuple[int, str], row: dict[str, Any],
+             id_column: str, input_column: str | None, messages_column: str | None,
              reference_column: str | None, task_type_column: str | None,
              task_type: str | None) -> Example:
+    line, unit = place
+    at = locate(path, line, unit)
     raw_id = row.get(id_column)
     if raw_id is None or str(raw_id).strip() == "":
-        raise DataError(f"{path}:{line}: empty id in column {id_column!r}")
+        raise DataError(f"{at}: empty id in column {id_column!r}")
     messages = row.get(messages_column) if messages_column else None
     if messages_column and not _is_messages(messages):
-        raise DataError(f"{path}:{line}: column {messages_column!r} must hold a "
+        raise DataError(f"{at}: column {messages_column!r} must hold a "
                         "list of {role, content} messages")
     text = row.get(input_column) if input_column else None
     if input_column and (text is None or str(text) == ""):
-        raise DataError(f"{path}:{line}: empty request text in column "
+        raise DataError(f"{at}: empty request text in column "
                         f"{input_column!r}")
     kind = str(row.get(task_type_column)) if task_type_column else task_type
     return Example(
         id=str(raw_id), task_type=str(kind), fields=row,
         input=None if text is None else str(text), messages=messages,
         reference=row.get(reference_column) if reference_column else None,
-        line=line,
+        line=line, unit=unit,
     )
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from mre_eval.datasets import Example
+from mre_eval.datasets import Example, locate
 from mre_eval.errors import ConfigError, DataError
 from mre_eval.pricing import Usage, count_tokens, map_prices, price_call
 from mre_eval.providers.base import CallRequest
@@ -70,8 +70,8 @@ def plan_jobs(suite: Suite, examples: list[Example], repeats: int) -> list[Job]:
         task = tasks.get(example.task_type)
         if task is None:
             raise DataError(
-                f"{suite.dataset.path}:{example.line}: task type "
-                f"{example.task_type!r} is not declared in the suite; declared: "
+                f"{locate(suite.dataset.path, example.line, example.unit)}: "
+                f"task type {example.task_type!r} is not declared in the suite; declared: "
                 f"{', '.join(tasks)}. Add it to task_types or fix the row")
         for prompt in suite.prompts_for(task.name):
             messages = render_messages(prompt, example)
@@ -91,7 +91,7 @@ def render_messages(prompt: PromptVariant, example: Example) -> list[dict[str, A
         user = prompt.template.format_map(example.fields)
     except KeyError as exc:
         raise DataError(
-            f"example {example.id!r} (line {example.line}) has no field {exc} "
+            f"example {example.id!r} ({example.where}) has no field {exc} "
             f"that prompt {prompt.id!r} uses") from None
     except (ValueError, IndexError) as exc:
         raise ConfigError(

@@ -175,7 +175,7 @@ def test_recorded(recorded: float, score: float) -> None:
 
 
 @pytest.mark.parametrize(("recorded", "error"), [
-    (None, "example 'ex-7' has no recorded score"),
+    (None, r"example 'ex-7' \(line 12\) has no recorded score"),
     (1.5, "recorded score 1.5 is not in \\[0, 1\\]"),
 ], ids=["missing", "out-of-range"])
 def test_recorded_errors(recorded: float | None, error: str) -> None:

@@ -153,7 +153,7 @@ def test_extract_code(response: str, code: str) -> None:
 @pytest.mark.parametrize(("reference", "error"), [
     (None, "example 'fn-3' \\(line 4\\) has no reference"),
     ([], "needs assert statements"),
-    ("   \n", "needs assert statements"),
+    ("   \n", "example 'fn-3' \\(line 4\\) has no reference"),
 ], ids=["none", "empty-list", "blank-text"])
 def test_missing_asserts(reference: Any, error: str) -> None:
     with pytest.raises(DataError, match=error):

@@ -3,8 +3,9 @@
 A grader turns one response into a score in [0, 1].  Graders that compare
 against an expected answer read it, in this order, from a fixed ``expected``
 option, from the example's ``field`` column, or from the example's reference.
-When none of those holds a value the grader raises :class:`DataError` naming
-the example, rather than scoring the response as wrong.
+When none of those holds a value (an empty CSV cell counts as none) the grader
+raises :class:`DataError` naming the example and its line, rather than scoring
+the response as wrong.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def expected_value(options: ExpectedOptions, sample: Sample, kind: str) -> Any:
     if options.field is not None:
         if options.field not in example.fields:
             raise DataError(
-                f"example {example.id!r} (line {example.line}) has no column "
+                f"example {example.id!r} ({example.where}) has no column "
                 f"{options.field!r}, which the {kind} grader reads; columns are "
                 f"{sorted(example.fields)}")
         value = example.fields[options.field]
@@ -121,12 +122,19 @@ def expected_value(options: ExpectedOptions, sample: Sample, kind: str) -> Any:
     else:
         value = example.reference
         source = "reference"
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _is_blank(value):
         raise DataError(
-            f"example {example.id!r} (line {example.line}) has no {source}, and "
+            f"example {example.id!r} ({example.where}) has no {source}, and "
             f"the {kind} grader needs one: fill it in the dataset, or give the "
             "grader a fixed value with options.expected")
     return value
+
+
+def _is_blank(value: Any) -> bool:
+    """No value: None, NaN, or (as an empty CSV cell reads) blank text."""
+    if isinstance(value, float):
+        return math.isnan(value)
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def as_text_list(value: Any) -> list[str]:

@@ -63,7 +63,7 @@ class CallableGrader(Grader):
             raise DataError(
                 f"callable grader {self.options.function} raised "
                 f"{type(exc).__name__}: {exc} on example {sample.example.id!r} "
-                f"(line {sample.example.line})") from exc
+                f"({sample.example.where})") from exc
         return self._as_grade(result, sample)
 
     async def _call(self, sample: Sample) -> Any:

@@ -65,7 +65,7 @@ class ChoiceGrader(Grader):
         if len(letter) != 1 or letter not in self.options.letters:
             example = sample.example
             raise DataError(
-                f"example {example.id!r} (line {example.line}): reference {value!r} "
+                f"example {example.id!r} ({example.where}): reference {value!r} "
                 f"is not one of the letters {self.options.letters!r}; the choice "
                 "grader needs the correct option's letter as its reference")
         return letter

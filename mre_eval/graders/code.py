@@ -65,7 +65,7 @@ class PythonTestsGrader(Grader):
         if not isinstance(value, list | tuple) or not value:
             example = sample.example
             raise DataError(
-                f"example {example.id!r} (line {example.line}): the python_tests "
+                f"example {example.id!r} ({example.where}): the python_tests "
                 f"grader needs assert statements (a list or lines of text), got "
                 f"{value!r}")
         return [str(item) for item in value]

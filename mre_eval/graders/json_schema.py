@@ -86,7 +86,7 @@ class JsonSchemaGrader(Grader):
         if not isinstance(wanted, dict) or not isinstance(data, dict):
             example = sample.example
             raise DataError(
-                f"example {example.id!r} (line {example.line}): match needs a "
+                f"example {example.id!r} ({example.where}): match needs a "
                 f"JSON object as reference and response, got {wanted!r}")
         wrong = [f"{key}={data.get(key)!r} (expected {wanted.get(key)!r})"
                  for key in self.options.match if data.get(key) != wanted.get(key)]

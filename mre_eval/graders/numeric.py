@@ -58,7 +58,7 @@ class NumericGrader(Grader):
         if number is None or isinstance(number, bool) or math.isnan(number):
             example = sample.example
             raise DataError(
-                f"example {example.id!r} (line {example.line}): expected value "
+                f"example {example.id!r} ({example.where}): expected value "
                 f"{value!r} is not a number; the numeric grader needs one")
         return float(number)
 

@@ -23,11 +23,13 @@ class RecordedGrader(Grader):
         example = sample.example
         if score is None:
             raise DataError(
-                f"example {example.id!r} has no recorded score; the recorded grader "
-                "only works with a suite whose recorded outcomes have a score "
-                "column (recorded.columns.score): add it, or pick another grader")
+                f"example {example.id!r} ({example.where}) has no recorded score; "
+                "the recorded grader only works with a suite whose recorded "
+                "outcomes have a score column (recorded.columns.score): add it, "
+                "or pick another grader")
         if not is_unit_score(score):
             raise DataError(
-                f"example {example.id!r}: recorded score {score!r} is not in [0, 1]; "
-                "scores in recorded outcomes must be between 0 and 1")
+                f"example {example.id!r} ({example.where}): recorded score "
+                f"{score!r} is not in [0, 1]; scores in recorded outcomes must be "
+                "between 0 and 1")
         return Grade(float(score), "recorded score")

@@ -6,9 +6,18 @@ with litellm itself) or from an explicit per-model override in the suite.  A
 call whose price cannot be known costs ``None`` -- reported as "unpriced",
 never as zero.
 
-Token conventions follow the OpenAI usage block: ``input_tokens`` includes the
-``cached_tokens`` read from a provider's prompt cache, and ``output_tokens``
-includes the ``reasoning_tokens`` a reasoning model spent.
+Token conventions follow litellm's usage block: ``input_tokens`` includes the
+``cached_tokens`` read from a provider's prompt cache and the
+``cache_write_tokens`` written to it, and ``output_tokens`` includes the
+``reasoning_tokens`` a reasoning model spent.
+
+Prompt-cache writes (Anthropic's ``cache_creation_input_tokens``, also reported
+by Bedrock and Vertex for Claude) are billed above the input rate, so they are
+priced at the write rate of the price map or the override.  A call that wrote
+to the cache on a model with no known write rate is unpriced: charging the
+writes at the input rate would report less than the provider bills.  Writes
+with a one-hour lifetime are priced at the standard (five-minute) write rate;
+the usage mre-eval keeps does not tell the two apart.
 """
 
 from __future__ import annotations
@@ -54,10 +63,12 @@ class Prices:
     output_per_million: float
     cached_input_per_million: float | None = None
     reasoning_per_million: float | None = None
+    cache_write_input_per_million: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("input_per_million", "output_per_million",
-                     "cached_input_per_million", "reasoning_per_million"):
+                     "cached_input_per_million", "reasoning_per_million",
+                     "cache_write_input_per_million"):
             value = getattr(self, name)
             if value is not None and (value < 0 or value != value):
                 raise PricingError(
@@ -85,6 +96,8 @@ UNPRICED = Cost(None, None)
 _message_counts: dict[tuple[str, str], int] = {}
 _MEMO_LIMIT = 200_000
 
+_warned_write_rate: set[str] = set()
+
 
 def price_call(model: str, usage: Usage, override: Prices | None = None) -> Cost:
     """Price one call from its token usage.
@@ -100,22 +113,60 @@ def price_call(model: str, usage: Usage, override: Prices | None = None) -> Cost
     """
     if usage.input_tokens is None or usage.output_tokens is None:
         return UNPRICED
-    if override is not None:
-        return Cost(_price_with(override, usage), "override")
-    prices = map_prices(model)
+    prices, source = (override, "override") if override is not None else (
+        map_prices(model), "price_map")
     if prices is None:
         return UNPRICED
-    return Cost(_price_with(prices, usage), "price_map")
+    usd = _price_with(prices, usage)
+    if usd is None:
+        _warn_no_write_rate(model)
+        return UNPRICED
+    return Cost(usd, source)
 
 
-@functools.lru_cache(maxsize=4096)
+def _warn_no_write_rate(model: str) -> None:
+    if model in _warned_write_rate:
+        return
+    _warned_write_rate.add(model)
+    log.warning(
+        "%s wrote to its prompt cache but no cache-write price is known for "
+        "it: such calls are unpriced; give the model a write price (a suite's "
+        "price.cache_write_input_per_million, or cache_creation_input_token_cost "
+        "in litellm.register_model)", model)
+
+
+# model -> (map key it resolved to, a copy of that entry, size of the map when
+# looked up, prices).  A lookup of a model litellm does not know is slow, so
+# answers are kept; they are checked against the map on every use, so a
+# litellm.register_model() after the first lookup is seen.
+_price_memo: dict[str, tuple[str | None, dict[str, Any] | None, int,
+                             Prices | None]] = {}
+
+
 def map_prices(model: str) -> Prices | None:
-    """The prices litellm's bundled map holds for ``model``, or ``None``.
+    """The prices litellm's map holds for ``model``, or ``None``.
 
-    The map is the one bundled with the pinned litellm and never changes while
-    the process runs, so each model is looked up once.
+    The map is the one bundled with the pinned litellm plus any model added
+    with ``litellm.register_model``, also after a first lookup.
     """
-    info = _model_info(model)
+    model_cost = litellm_module().model_cost
+    memo = _price_memo.get(model)
+    if memo is not None:
+        key, entry, size, prices = memo
+        if size == len(model_cost) and (
+                key is None or model_cost.get(key) == entry):
+            return prices
+
+    key, info = _model_info(model)
+    prices = _prices_of(model, info)
+    if len(_price_memo) > _MEMO_LIMIT:
+        _price_memo.clear()
+    entry = None if key is None else dict(model_cost[key])
+    _price_memo[model] = (key, entry, len(model_cost), prices)
+    return prices
+
+
+def _prices_of(model: str, info: dict[str, Any] | None) -> Prices | None:
     if info is None:
         return None
     input_cost = info.get("input_cost_per_token")
@@ -127,13 +178,46 @@ def map_prices(model: str) -> Prices | None:
         # the map lists some paid models with zero prices: a gap, not a gift
         log.debug("litellm's map prices %s at zero; treating it as unpriced", model)
         return None
-    cached = info.get("cache_read_input_token_cost")
-    reasoning = info.get("output_cost_per_reasoning_token")
+    write = info.get("cache_creation_input_token_cost")
+    if write is None and info.get("litellm_provider") in SELF_HOSTED_PROVIDERS:
+        # on the user's own hardware no provider adds a surcharge for writes
+        write = input_cost
     return Prices(
         input_per_million=input_cost * PER_MILLION,
         output_per_million=output_cost * PER_MILLION,
-        cached_input_per_million=None if cached is None else cached * PER_MILLION,
-        reasoning_per_million=None if reasoning is None else reasoning * PER_MILLION,
+        cached_input_per_million=_per_million(info.get("cache_read_input_token_cost")),
+        reasoning_per_million=_per_million(info.get("output_cost_per_reasoning_token")),
+        cache_write_input_per_million=_per_million(write),
+    )
+
+
+def _per_million(per_token: float | None) -> float | None:
+    return None if per_token is None else per_token * PER_MILLION
+
+
+def usage_of(response: Any) -> Usage:
+    """Token usage from a completion's ``usage`` block; ``None`` counts if absent.
+
+    Reads litellm's usage object (or the same block as a dict): cached reads
+    from ``prompt_tokens_details.cached_tokens``, cache writes from
+    ``prompt_tokens_details.cache_write_tokens`` (litellm's name), else
+    ``cache_creation_tokens`` or Anthropic's ``cache_creation_input_tokens``.
+    """
+    usage = _field(response, "usage")
+    if usage is None:
+        return Usage(None, None)
+    prompt = _field(usage, "prompt_tokens_details")
+    completion = _field(usage, "completion_tokens_details")
+    written = next((n for n in (_int(_field(prompt, "cache_write_tokens")),
+                                _int(_field(prompt, "cache_creation_tokens")),
+                                _int(_field(usage, "cache_creation_input_tokens")))
+                    if n), 0)
+    return Usage(
+        input_tokens=_int(_field(usage, "prompt_tokens")),
+        output_tokens=_int(_field(usage, "completion_tokens")),
+        cached_tokens=_int(_field(prompt, "cached_tokens")) or 0,
+        reasoning_tokens=_int(_field(completion, "reasoning_tokens")) or 0,
+        cache_write_tokens=written,
     )
 
 
@@ -186,10 +270,17 @@ def _count_text(tokenizer: Any, text: str) -> int:
     return len(tokenizer.encode(text).ids)  # huggingface tokenizers
 
 
-def _price_with(prices: Prices, usage: Usage) -> float:
+def _price_with(prices: Prices, usage: Usage) -> float | None:
+    # None when the call wrote to the prompt cache and no write rate is known
     input_tokens = usage.input_tokens or 0
     output_tokens = usage.output_tokens or 0
     cached = min(usage.cached_tokens, input_tokens)
+    written = min(usage.cache_write_tokens, input_tokens - cached)
+    write_rate = prices.cache_write_input_per_million
+    if written and write_rate is None:
+        return None
+    # a missing read rate falls back to the input rate: reads are never
+    # billed above it, so the figure can only be too high, never too low
     cached_rate = prices.cached_input_per_million
     if cached_rate is None:
         cached_rate = prices.input_per_million
@@ -199,21 +290,39 @@ def _price_with(prices: Prices, usage: Usage) -> float:
         reasoning_rate = prices.output_per_million
 
     dollars_per_million = (
-        (input_tokens - cached) * prices.input_per_million
+        (input_tokens - cached - written) * prices.input_per_million
         + cached * cached_rate
+        + (written * write_rate if written else 0.0)
         + (output_tokens - reasoning) * prices.output_per_million
         + reasoning * reasoning_rate
     )
     return dollars_per_million / PER_MILLION
 
 
-def _model_info(model: str) -> dict[str, Any] | None:
+def _model_info(model: str) -> tuple[str | None, dict[str, Any] | None]:
+    # the map key the model resolves to, and litellm's information for it
     litellm = litellm_module()
     info = litellm.model_cost.get(model)
     if info is not None:
-        return info
+        return model, info
     try:
-        return dict(litellm.get_model_info(model))
+        found = dict(litellm.get_model_info(model))
     except Exception:  # litellm raises several unrelated types for "unknown"
         log.debug("no price in litellm's map for %s", model)
+        return None, None
+    key = found.get("key")
+    return (key if key in litellm.model_cost else None), found
+
+
+def _field(obj: Any, name: str) -> Any:
+    if obj is None:
         return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    return int(value) if isinstance(value, int | float) else None

@@ -32,6 +32,11 @@ import pyarrow.parquet as pq
 from mre_eval.errors import DataError
 
 SCHEMA_VERSION = 1
+
+# Nullable columns added without a version change: a file written before one
+# existed reads it as null (unknown), and older readers pass over it.  The
+# version changes only when a column changes meaning or goes away.
+LATER_COLUMNS = ("cache_write_tokens",)
 SCHEMA_KEY = b"mre_eval.schema_version"
 
 RESULT_COLUMNS: dict[str, pa.DataType] = {
@@ -42,9 +47,10 @@ RESULT_COLUMNS: dict[str, pa.DataType] = {
     "litellm_model": pa.string(),    # the litellm model string it calls
     "prompt_variant": pa.string(),
     "repeat": pa.int32(),
-    "input_tokens": pa.int64(),      # includes cached_tokens
+    "input_tokens": pa.int64(),      # includes cached and cache_write tokens
     "output_tokens": pa.int64(),     # includes reasoning_tokens
-    "cached_tokens": pa.int64(),
+    "cached_tokens": pa.int64(),     # read from the provider's prompt cache
+    "cache_write_tokens": pa.int64(),  # written to it (billed above input)
     "reasoning_tokens": pa.int64(),
     "cost_usd": pa.float64(),        # null: unpriced, never 0 for unknown
     "cost_source": pa.string(),      # recorded | provider | override | price_map
@@ -142,7 +148,12 @@ def read_results(run: Path) -> pd.DataFrame:
             f"{path} has results schema version {version}, this mre-eval reads "
             f"version {SCHEMA_VERSION}: re-run the suite with this version"
         )
-    return pq.read_table(path).to_pandas(types_mapper=_nullable_types)
+    frame = pq.read_table(path).to_pandas(types_mapper=_nullable_types)
+    for column in LATER_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = pd.Series(pd.NA, index=frame.index,
+                                      dtype=_nullable_types(RESULT_COLUMNS[column]))
+    return frame
 
 
 def read_examples(run: Path) -> pd.DataFrame:

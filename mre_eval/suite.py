@@ -71,10 +71,14 @@ class PriceOverride(_Strict):
     output_per_million: float = Field(ge=0)
     cached_input_per_million: float | None = Field(None, ge=0)
     reasoning_per_million: float | None = Field(None, ge=0)
+    cache_write_input_per_million: float | None = Field(
+        None, ge=0, description="prompt-cache writes; without it a call that "
+        "writes to the cache is unpriced")
 
     def prices(self) -> Prices:
         return Prices(self.input_per_million, self.output_per_million,
-                      self.cached_input_per_million, self.reasoning_per_million)
+                      self.cached_input_per_million, self.reasoning_per_million,
+                      self.cache_write_input_per_million)
 
 
 class ModelSpec(_Strict):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,7 +42,7 @@ from mre_eval.observe.context import configure
 from mre_eval.observe.record import (CallRecord, messages_text, priced,
                                      request_hash, utc_now)
 from mre_eval.observe.writer import RecordWriter
-from mre_eval.pricing import Usage
+from mre_eval.pricing import Usage, usage_of
 
 log = logging.getLogger(__name__)
 
@@ -191,12 +192,8 @@ def _usage(response_obj: Any, payload: dict[str, Any], error: str | None
            ) -> Usage | None:
     usage = getattr(response_obj, "usage", None)
     if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
-        cached = getattr(getattr(usage, "prompt_tokens_details", None),
-                         "cached_tokens", None)
-        reasoning = getattr(getattr(usage, "completion_tokens_details", None),
-                            "reasoning_tokens", None)
-        return Usage(int(usage.prompt_tokens), int(usage.completion_tokens or 0),
-                     int(cached or 0), int(reasoning or 0))
+        found = usage_of(response_obj)
+        return replace(found, output_tokens=found.output_tokens or 0)
     if error is None and payload.get("prompt_tokens") is not None:
         return Usage(int(payload["prompt_tokens"]),
                      int(payload.get("completion_tokens") or 0))

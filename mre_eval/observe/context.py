@@ -91,10 +91,19 @@ class track:  # noqa: N801  (used as a context manager, reads like a function)
 
     def usage(self, input_tokens: int | None, output_tokens: int | None,
               cached_tokens: int = 0, reasoning_tokens: int = 0,
-              cost_usd: float | None = None) -> None:
-        """Say what the call consumed; ``cost_usd`` if the provider billed it."""
+              cost_usd: float | None = None, *,
+              cache_write_tokens: int = 0) -> None:
+        """Say what the call consumed; ``cost_usd`` if the provider billed it.
+
+        ``input_tokens`` counts every prompt token, including the
+        ``cached_tokens`` read from the prompt cache and the
+        ``cache_write_tokens`` written to it (Anthropic reports its
+        ``input_tokens`` without either: add its ``cache_read_input_tokens``
+        and ``cache_creation_input_tokens`` to it).
+        """
         self.record.usage = Usage(input_tokens, output_tokens,
-                                  cached_tokens or 0, reasoning_tokens or 0)
+                                  cached_tokens or 0, reasoning_tokens or 0,
+                                  cache_write_tokens or 0)
         self._given_cost = cost_usd
 
     def __enter__(self) -> track:

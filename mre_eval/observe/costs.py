@@ -33,7 +33,8 @@ Period = Literal["day", "week", "month"]
 PERIODS: tuple[str, ...] = ("day", "week", "month")
 DEFAULT_MEMORY_LIMIT = "1GB"
 BASE_COLUMNS = ["ts", "feature", "user_tier", "model", "input_tokens",
-                "output_tokens", "cached_tokens", "reasoning_tokens", "cost_usd",
+                "output_tokens", "cached_tokens", "cache_write_tokens",
+                "reasoning_tokens", "cost_usd",
                 "cost_source", "latency_s", "status"]
 
 @dataclass

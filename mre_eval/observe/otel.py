@@ -15,7 +15,10 @@ prints them) are read too.
 
 A span is a model call when it carries ``gen_ai.request.model`` (or
 ``gen_ai.response.model``).  Tokens come from ``gen_ai.usage.input_tokens`` and
-``gen_ai.usage.output_tokens``.  The conventions have no attribute for the
+``gen_ai.usage.output_tokens``; prompt-cache reads from
+``gen_ai.usage.cache_read.input_tokens`` and writes from
+``gen_ai.usage.cache_creation.input_tokens`` (older spellings are read too),
+both counted as part of the input tokens, as the conventions say.  The conventions have no attribute for the
 product feature or user tier, so they are read from the span's (or its
 resource's) ``feature`` / ``app.feature`` and ``user_tier`` / ``app.user_tier``
 attributes.  Other spans are skipped and counted.
@@ -36,6 +39,9 @@ INPUT_KEYS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
 OUTPUT_KEYS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
 CACHED_KEYS = ("gen_ai.usage.cache_read.input_tokens",
                "gen_ai.usage.cache_read_input_tokens", "gen_ai.usage.cached_tokens")
+CACHE_WRITE_KEYS = ("gen_ai.usage.cache_creation.input_tokens",
+                    "gen_ai.usage.cache_creation_input_tokens",
+                    "gen_ai.usage.input_tokens.cache_write")
 REASONING_KEYS = ("gen_ai.usage.reasoning.output_tokens",
                   "gen_ai.usage.reasoning_tokens")
 FEATURE_KEYS = ("feature", "app.feature", "mre.feature")
@@ -93,6 +99,7 @@ def span_record(span: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
         "input_tokens": _int(_first(attrs, INPUT_KEYS)),
         "output_tokens": _int(_first(attrs, OUTPUT_KEYS)),
         "cached_tokens": _int(_first(attrs, CACHED_KEYS)),
+        "cache_write_tokens": _int(_first(attrs, CACHE_WRITE_KEYS)),
         "reasoning_tokens": _int(_first(attrs, REASONING_KEYS)),
         "cost_usd": _float(_first(attrs, COST_KEYS)),
         "latency_s": None if end is None else (end - start).total_seconds(),

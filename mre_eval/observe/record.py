@@ -2,8 +2,10 @@
 
 A record is one JSON object per line in a JSONL log (or one row of a SQLite
 log or a compacted parquet file).  Token counts follow :mod:`mre_eval.pricing`:
-``input_tokens`` includes ``cached_tokens`` and ``output_tokens`` includes
-``reasoning_tokens``.  ``cost_usd`` is ``None`` when the call could not be
+``input_tokens`` includes ``cached_tokens`` (read from the prompt cache) and
+``cache_write_tokens`` (written to it), and ``output_tokens`` includes
+``reasoning_tokens``.  Logs written before ``cache_write_tokens`` existed read
+it as null.  ``cost_usd`` is ``None`` when the call could not be
 priced; it is never written as 0 for an unknown price.
 
 The request's text is not kept unless the caller asks for it; its sha256 and
@@ -33,6 +35,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "input_tokens": "BIGINT",
     "output_tokens": "BIGINT",
     "cached_tokens": "BIGINT",
+    "cache_write_tokens": "BIGINT",
     "reasoning_tokens": "BIGINT",
     "cost_usd": "DOUBLE",
     "cost_source": "VARCHAR",
@@ -100,6 +103,7 @@ class CallRecord:
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
             "cached_tokens": usage.cached_tokens if self.usage else None,
+            "cache_write_tokens": usage.cache_write_tokens if self.usage else None,
             "reasoning_tokens": usage.reasoning_tokens if self.usage else None,
             "cost_usd": self.cost.usd,
             "cost_source": self._cost_source(usage),

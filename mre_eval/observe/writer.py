@@ -78,16 +78,30 @@ class SqliteSink:
         con = sqlite3.connect(self.path, timeout=self.busy_timeout_s)
         try:
             if not self._ready:
-                con.execute("PRAGMA journal_mode=WAL")
-                con.execute(f"CREATE TABLE IF NOT EXISTS {SQLITE_TABLE} "
-                            f"({', '.join(columns)})")
+                _prepare(con, columns)
                 self._ready = True
             marks = ", ".join("?" for _ in columns)
             with con:
-                con.executemany(f"INSERT INTO {SQLITE_TABLE} VALUES ({marks})",
+                con.executemany(f"INSERT INTO {SQLITE_TABLE} "
+                                f"({', '.join(columns)}) VALUES ({marks})",
                                 values)
         finally:
             con.close()
+
+
+def _prepare(con: sqlite3.Connection, columns: list[str]) -> None:
+    # a log made by an older version lacks the newer columns: add them, so
+    # its old rows read them as null
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {SQLITE_TABLE} "
+                f"({', '.join(columns)})")
+    present = {row[1] for row in con.execute(f"PRAGMA table_info({SQLITE_TABLE})")}
+    for column in columns:
+        if column not in present:
+            try:
+                con.execute(f"ALTER TABLE {SQLITE_TABLE} ADD COLUMN {column}")
+            except sqlite3.OperationalError:  # another process added it first
+                pass
 
 
 def make_sink(path: Path) -> Sink:

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 from mre_eval.cache import ResponseCache
 from mre_eval.errors import ConfigError
 from mre_eval.llm import litellm_module
-from mre_eval.pricing import UNPRICED, Cost, Prices, Usage, map_prices, price_call
+from mre_eval.pricing import Cost, Usage, price_call, usage_of
 from mre_eval.providers.base import CallOutcome, CallRequest
 from mre_eval.retry import RetryPolicy, TransientError
 from mre_eval.suite import ModelSpec
@@ -67,7 +67,6 @@ class LiveProvider:
         self.retry = retry
         self.cache = cache
         self.run_id = run_id
-        self._map_prices: dict[str, Prices | None] = {}
 
     async def complete(self, request: CallRequest) -> CallOutcome:
         """Answer one request from the cache or with a live call.
@@ -164,17 +163,8 @@ class LiveProvider:
 
     def price(self, model: ModelSpec, usage: Usage) -> Cost:
         """The cost of ``usage`` on ``model``: its override, else the price map."""
-        if model.price is not None:
-            return price_call(model.model, usage, model.price.prices())
-        # the pinned map never changes in a process; looking a model up
-        # costs more than a call's other work when litellm does not know it
-        if model.model not in self._map_prices:
-            self._map_prices[model.model] = map_prices(model.model)
-        prices = self._map_prices[model.model]
-        if prices is None:
-            return UNPRICED
-        cost = price_call(model.model, usage, prices)
-        return cost if cost.usd is None else Cost(cost.usd, "price_map")
+        override = model.price.prices() if model.price is not None else None
+        return price_call(model.model, usage, override)
 
 
 def missing_credentials(models: list[ModelSpec]) -> dict[str, list[str]]:
@@ -244,22 +234,6 @@ def scrub(text: str, secrets: set[str]) -> str:
     return _SECRET_SHAPES.sub(lambda m: (m.group(1) or "") + "***", text)
 
 
-def usage_of(response: Any) -> Usage:
-    """Token usage from a completion's ``usage`` block; ``None`` counts if absent."""
-    usage = _field(response, "usage")
-    if usage is None:
-        return Usage(None, None)
-    prompt = _field(usage, "prompt_tokens_details")
-    completion = _field(usage, "completion_tokens_details")
-    return Usage(
-        input_tokens=_int(_field(usage, "prompt_tokens")),
-        output_tokens=_int(_field(usage, "completion_tokens")),
-        cached_tokens=_int(_field(prompt, "cached_tokens")) or 0,
-        reasoning_tokens=_int(_field(completion, "reasoning_tokens")) or 0,
-        cache_write_tokens=_int(_field(usage, "cache_creation_input_tokens")) or 0,
-    )
-
-
 def _key_params(request: CallRequest) -> dict[str, Any]:
     # Repeats sample the same request again: each repeat is its own cache
     # entry, or every repeat would replay the first one's answer.
@@ -281,15 +255,3 @@ def _is_local(api_base: str | None) -> bool:
         return False
     host = urlparse(api_base).hostname or ""
     return host in _LOCAL_HOSTS or host.startswith("127.")
-
-
-def _field(obj: Any, name: str) -> Any:
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj.get(name)
-    return getattr(obj, name, None)
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) else None

@@ -7,14 +7,21 @@ wall-clock time limit after which the whole group is killed.
 
 The network is shut off twice when possible.  Inside the child, the socket
 module's socket class (for anything but local AF_UNIX sockets), its connect
-helpers and its name lookups are replaced before the candidate code runs, so
-an attempt raises ``OSError``.  When the machine lets this process create a new
-network namespace (``unshare -n``, usually as root), the child also runs in
-one with no interfaces.  :func:`network_guard` says which guard applies.
+helpers and its name lookups are replaced before the candidate code runs, and
+an audit hook refuses every connect, bind and send on a non-AF_UNIX socket, so
+code that uses the C-level ``_socket`` directly is stopped too.  When the
+machine lets this process create a new network namespace (``unshare -n``,
+usually as root), the child also runs in one with no interfaces.
+:func:`network_guard` says which guard applies.
+
+The same audit hook refuses, with ``PermissionError``: writing, creating,
+removing, renaming or linking files outside the temporary folder (``/dev/null``
+excepted), starting processes (``subprocess``, ``os.system``, ``fork``, ``exec``)
+and signalling any process but the child itself.
 
 This keeps mistakes and careless code from doing harm; it is not a security
-boundary against code written to escape it (the child can still read files
-the user can read).
+boundary against code written to escape it: the child can still read files
+the user can read, and ``ctypes`` can call the C library behind the hook's back.
 """
 
 from __future__ import annotations
@@ -66,6 +73,50 @@ for _name in ("create_connection", "getaddrinfo", "create_server",
 job = json.load(open(sys.argv[1], encoding="utf-8"))
 limit = job["memory_bytes"]
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+# An audit hook sees what the C level does, so code that goes round the
+# socket module's classes (``_socket.socket``) is stopped too; once added it
+# cannot be removed.
+import os
+_FOLDER = os.path.realpath(os.getcwd())
+_RESULT = os.path.join(_FOLDER, sys.argv[2])  # the code may change directory
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_PATH_EVENTS = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 1, "os.rename": 2,
+                "os.link": 2, "os.symlink": 2, "os.truncate": 1, "os.chmod": 1,
+                "os.chown": 1, "os.utime": 1, "shutil.rmtree": 1,
+                "os.setxattr": 1, "os.removexattr": 1, "os.chflags": 1}
+_PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
+                   "os.spawn", "os.fork", "os.forkpty", "os.startfile"}
+_NETWORK_EVENTS = {"socket.connect", "socket.sendto", "socket.sendmsg",
+                   "socket.bind"}
+
+def _inside(path):
+    if isinstance(path, int):
+        return True  # an open file descriptor: its path was checked on opening
+    target = os.path.realpath(os.fsdecode(path))
+    return target == os.devnull or os.path.commonpath([_FOLDER, target]) == _FOLDER
+
+def _refuse(what):
+    raise PermissionError(f"{what} is not allowed while grading")
+
+def _audit(event, args):
+    if event == "open" and args[2] & _WRITE_FLAGS and not _inside(args[0]):
+        _refuse(f"writing {args[0]!r} outside the test folder")
+    elif event in _PATH_EVENTS:
+        paths = args[:_PATH_EVENTS[event]]
+        if event == "os.symlink":
+            paths = args[1:2]
+        if not all(_inside(p) for p in paths if isinstance(p, str | bytes | int)
+                   or hasattr(p, "__fspath__")):
+            _refuse(f"{event} outside the test folder")
+    elif event in _NETWORK_EVENTS and args[0].family != socket.AF_UNIX:
+        _blocked()
+    elif event in _PROCESS_EVENTS:
+        _refuse(f"starting a process ({event})")
+    elif event in ("os.kill", "os.killpg") and args[0] not in (0, os.getpid()):
+        _refuse(f"signalling process {args[0]}")
+
+sys.addaudithook(_audit)
 results = {"load_error": None, "asserts": []}
 namespace = {"__name__": "__candidate__"}
 try:
@@ -80,7 +131,7 @@ if results["load_error"] is None:
         except BaseException as exc:
             message = "".join(traceback.format_exception_only(exc)).strip()
             results["asserts"].append(message or type(exc).__name__)
-with open(sys.argv[2], "w", encoding="utf-8") as out:
+with open(_RESULT, "w", encoding="utf-8") as out:
     json.dump(results, out)
 '''
 

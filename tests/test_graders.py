@@ -110,6 +110,34 @@ def test_scores(kind: str, options: dict, response: str, reference: Any,
     assert _grade(kind, options, response, reference).score == score
 
 
+@pytest.mark.parametrize(("response", "number"), [
+    ("The total is $1,234.50.", 1234.5),
+    ("about 12%", 12.0),
+    ("It fell to -3.5 degrees", -3.5),
+    ("a loss of -$5", -5.0),
+    ("−7 below zero", -7.0),
+    ("6.02e23 atoms", 6.02e23),
+    ("Answer: 1.5E-3 (approximately)", 0.0015),
+    ("Step 1: 3 + 4 = 7, then 7 * 2 = 14. So 14.", 14.0),
+    ("The answer is 42, found in 2 steps.", 42.0),
+    ("12 apples minus 5 leaves 7\n#### 7", 7.0),
+    ("so x = \\boxed{-2} for every 3 cases", -2.0),
+    ("The answer is unclear; maybe 4", 4.0),
+    ("no numbers here", None),
+], ids=lambda value: repr(value)[:30])
+def test_numeric_picks_the_answer_number(response: str, number: float | None) -> None:
+    from mre_eval.graders.numeric import answer_number
+
+    assert answer_number(response) == number
+
+
+def test_numeric_reference_may_be_a_worked_solution() -> None:
+    worked = "16 - 3 - 4 = 9; 9 * 2 = 18\n#### 18"
+    grade = _grade("numeric", {}, "She has 18 left.", worked)
+    assert grade.score == 1.0
+    assert grade.detail == "18 is within 1e-09 of 18"
+
+
 def test_contains_reads_a_column() -> None:
     grade = _grade("contains", {"field": "must_mention"}, "Go to Billing > Plans",
                    reference="long answer", must_mention=["billing", "plans", "save"])

@@ -1,9 +1,14 @@
-"""The numeric grader: the last number in the response, within a tolerance.
+"""The numeric grader: the response's answer number, within a tolerance.
 
-Numbers may carry a sign, thousands separators (``1,234.5``), a decimal part
-and an exponent (``2.5e-3``); a currency sign or percent sign around them is
-ignored.  The *last* number is taken because models tend to reason first and
-state the result at the end.
+Numbers may carry a sign (also before a currency sign: ``-$5``), thousands
+separators (``1,234.5``), a decimal part and an exponent (``2.5e-3``); a
+currency sign or percent sign around them is ignored, so ``12%`` reads as 12.
+
+Which number is the answer: when the response marks one (``answer is``,
+``answer:``, ``####``, ``\\boxed{``), the first number after the last such
+mark; otherwise the *last* number, because models tend to reason first and
+state the result at the end.  Fractions (``1/2``), decimal commas
+(``1.234,50``) and numbers written as words are not read.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from mre_eval.errors import DataError
 from mre_eval.graders.base import ExpectedOptions, Grade, Grader, Sample, expected_value
 
 _NUMBER = re.compile(
-    r"(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+    r"(?<![\w.])(?:[-+−][$€£¥]?)?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?"
+    r"(?:[eE][-+]?\d+)?(?![\w])")
+_ANSWER_MARK = re.compile(r"answer\s*(?:is|:|=)|####|\\boxed\{", re.IGNORECASE)
 
 
 class NumericOptions(ExpectedOptions):
@@ -33,7 +40,7 @@ class NumericOptions(ExpectedOptions):
 
 
 class NumericGrader(Grader):
-    """1 when the last number in the response is close enough to the expected one."""
+    """1 when the response's answer number is close enough to the expected one."""
 
     kind: ClassVar[str] = "numeric"
     options_model = NumericOptions
@@ -42,7 +49,7 @@ class NumericGrader(Grader):
 
     async def grade(self, sample: Sample) -> Grade:
         wanted = self._expected(sample)
-        got = last_number(sample.response)
+        got = answer_number(sample.response)
         if got is None:
             return Grade(0.0, f"no number found in {sample.response[:60]!r}")
         allowed = max(self.options.abs_tol, self.options.rel_tol * abs(wanted))
@@ -54,7 +61,8 @@ class NumericGrader(Grader):
 
     def _expected(self, sample: Sample) -> float:
         value = expected_value(self.options, sample, self.kind)
-        number = value if isinstance(value, int | float) else last_number(str(value))
+        number = (value if isinstance(value, int | float)
+                  else answer_number(str(value)))
         if number is None or isinstance(number, bool) or math.isnan(number):
             example = sample.example
             raise DataError(
@@ -63,13 +71,30 @@ class NumericGrader(Grader):
         return float(number)
 
 
+def answer_number(text: str) -> float | None:
+    """The number a response gives as its answer (see the module docstring)."""
+    marks = list(_ANSWER_MARK.finditer(text))
+    if marks:
+        after = _numbers(text[marks[-1].end():])
+        if after:
+            return after[0]
+    return last_number(text)
+
+
 def last_number(text: str) -> float | None:
     """The last number written in ``text``, or ``None`` when there is none."""
-    for match in reversed(list(_NUMBER.finditer(text))):
+    numbers = _numbers(text)
+    return numbers[-1] if numbers else None
+
+
+def _numbers(text: str) -> list[float]:
+    found = []
+    for match in _NUMBER.finditer(text):
         token = match.group(0).replace(",", "").replace("−", "-")
+        token = token.translate(str.maketrans("", "", "$€£¥"))
         if any(ch.isdigit() for ch in token):
             try:
-                return float(token)
+                found.append(float(token))
             except ValueError:
                 continue
-    return None
+    return found

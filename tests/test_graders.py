@@ -174,7 +174,20 @@ SCHEMA = {"type": "object", "required": ["category", "escalate"],
     ('{"category": "billing"}', 0.0,
      "schema: 'escalate' is a required property (at top level); 1 error(s)"),
     ("I cannot help with that.", 0.0, "no JSON found in the response"),
-], ids=["plain", "fenced", "embedded", "bad-enum", "missing-key", "no-json"])
+    ('See [1] and [2].\n{"category": "billing", "escalate": true}\nThanks!', 1.0,
+     "valid JSON"),
+    ('Draft: {"category": "sales"}\nFinal: {"category": "account", '
+     '"escalate": false} (done)', 1.0, "valid JSON"),
+    ('{"note": "a } inside", "category": "billing", "escalate": false} bye }', 1.0,
+     "valid JSON"),
+    ('```json\n{"category": "billing",}\n``` oops', 0.0,
+     "no JSON found in the response"),
+    ('Options: {"category": "sales", "escalate": 1} or [3]', 0.0,
+     "schema: 'sales' is not one of ['billing', 'account'] (at category); "
+     "2 error(s)"),
+], ids=["plain", "fenced", "embedded", "bad-enum", "missing-key", "no-json",
+        "after-citations", "second-object-fits", "brace-in-string",
+        "trailing-comma", "none-fits-first-reported"])
 def test_json_schema(response: str, score: float, detail: str) -> None:
     grade = _grade("json_schema", {"schema": SCHEMA}, response)
     assert (grade.score, grade.detail) == (score, detail)

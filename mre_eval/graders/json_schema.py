@@ -1,8 +1,10 @@
 """The JSON grader: parse the response as JSON and validate it against a schema.
 
-The JSON is looked for as the whole response, then inside a fenced code block
-(```` ```json ````), then from the first ``{`` or ``[`` to the last ``}`` or
-``]``.  The schema is given inline (``schema:``) or as a file
+The JSON is looked for as the whole response, then inside fenced code blocks
+(```` ```json ````), then as each JSON object or array written in the prose
+(``Sure! {"a": 1} Anything else?``), in that order.  The first of them that
+fits the schema (and matched keys) is graded; when none fits, the first one
+found is reported.  The schema is given inline (``schema:``) or as a file
 (``schema_path:``, resolved against the suite's folder when the grader is
 built with one, else the working directory).  With ``match: [key, ...]`` the
 named keys of the parsed object must also equal those of the reference object.
@@ -62,9 +64,18 @@ class JsonSchemaGrader(Grader):
         self.validator = validator_class(self.schema)
 
     async def grade(self, sample: Sample) -> Grade:
-        data = parse_json(sample.response)
-        if data is None:
+        found = json_values(sample.response)
+        if not found:
             return Grade(0.0, "no JSON found in the response")
+        grades = []
+        for data in found:
+            grade = self._grade_value(data, sample)
+            if grade.score == 1.0:
+                return grade
+            grades.append(grade)
+        return grades[0]
+
+    def _grade_value(self, data: Any, sample: Sample) -> Grade:
         errors = sorted(self.validator.iter_errors(data), key=lambda e: list(e.path))
         if errors:
             first = errors[0]
@@ -94,19 +105,39 @@ class JsonSchemaGrader(Grader):
 
 
 def parse_json(text: str) -> Any | None:
-    """The JSON value a response holds, or ``None`` when none parses."""
-    candidates = [text.strip()]
-    candidates += [m.group(1).strip() for m in _FENCE.finditer(text)]
-    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
-    end = max(text.rfind("}"), text.rfind("]"))
-    if starts and end > min(starts):
-        candidates.append(text[min(starts):end + 1])
+    """The first JSON value a response holds, or ``None`` when none parses."""
+    found = json_values(text)
+    return found[0] if found else None
+
+
+def json_values(text: str) -> list[Any]:
+    """Every JSON value a response holds, in the order they are looked for."""
+    candidates = [text.strip()] + [m.group(1).strip() for m in _FENCE.finditer(text)]
+    found = []
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            found.append(json.loads(candidate))
         except ValueError:
             continue
-    return None
+    return found + _embedded(text)
+
+
+def _embedded(text: str) -> list[Any]:
+    """Objects and arrays written inside prose, left to right, not nested."""
+    decoder = json.JSONDecoder()
+    found, at = [], 0
+    while True:
+        starts = [i for i in (text.find("{", at), text.find("[", at)) if i >= 0]
+        if not starts:
+            return found
+        start = min(starts)
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            at = start + 1
+            continue
+        found.append(value)
+        at = end
 
 
 def _read_schema(schema_path: str | None, base_dir: Path | None) -> dict[str, Any]:

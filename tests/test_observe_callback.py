@@ -239,3 +239,30 @@ def test_a_stream_is_logged_when_it_ends_with_the_provider_usage(
     assert (row["input_tokens"], row["output_tokens"]) == (321, 12)
     assert row["cost_usd"] == pytest.approx((321 * 0.15 + 12 * 0.6) / 1e6)
     assert row["tags"] == {"stream": "true"} and row["feature"] == "chat"
+
+
+def test_claude_cache_writes_are_logged_and_priced_at_the_write_rate(
+        logged) -> None:
+    litellm, writer = logged
+    info = litellm.model_cost["claude-sonnet-4-5"]
+    reply = {"choices": [{"message": {"role": "assistant", "content": "ok"}}],
+             "usage": {"prompt_tokens": 12_000, "completion_tokens": 300,
+                       "total_tokens": 12_300, "cache_read_input_tokens": 2_000,
+                       "cache_creation_input_tokens": 9_000}}
+
+    async def call() -> None:
+        await litellm.acompletion(
+            model="anthropic/claude-sonnet-4-5", messages=_messages("cache-writes"),
+            mock_response=reply, metadata={"feature": "chat"})
+        await asyncio.sleep(0.2)  # litellm runs async success hooks as tasks
+
+    asyncio.run(call())
+    (row,) = _rows(writer, "cache-writes")
+    assert (row["input_tokens"], row["cached_tokens"],
+            row["cache_write_tokens"]) == (12_000, 2_000, 9_000)
+    expected = (1_000 * info["input_cost_per_token"]
+                + 2_000 * info["cache_read_input_token_cost"]
+                + 9_000 * info["cache_creation_input_token_cost"]
+                + 300 * info["output_cost_per_token"])
+    assert row["cost_usd"] == pytest.approx(expected, rel=1e-12)
+    assert row["cost_source"] == "price_map"

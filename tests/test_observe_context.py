@@ -59,3 +59,17 @@ def test_provider_billed_cost_is_kept(tmp_path: Path) -> None:
         call.usage(input_tokens=10, output_tokens=5, cost_usd=0.25)
     (row,) = _rows(writer)
     assert row["cost_usd"] == 0.25 and row["cost_source"] == "provider"
+
+
+def test_track_records_and_prices_cache_writes(tmp_path: Path) -> None:
+    from mre_eval.pricing import Usage, price_call
+
+    writer = RecordWriter(tmp_path / "calls.jsonl", flush_interval_s=60)
+    claude = "anthropic/claude-sonnet-4-5"
+    with track("chat", model=claude, writer=writer) as call:
+        call.usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)
+    writer.close()
+    (row,) = [json.loads(x) for x in writer.path.read_text().splitlines()]
+    assert row["cache_write_tokens"] == 9_000
+    assert row["cost_usd"] == price_call(
+        claude, Usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)).usd

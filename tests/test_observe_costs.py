@@ -171,3 +171,32 @@ def test_routing_file_of_another_version_is_a_config_error(
     routing.write_text("{}")
     with pytest.raises(ConfigError, match="could not be loaded as a routing file"):
         cost_report([log], routing=routing, threads=1)
+
+
+def test_cache_writes_priced_in_sql_as_price_call_prices_them(tmp_path: Path) -> None:
+    claude = "anthropic/claude-sonnet-4-5"
+    usage = Usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)
+    path = tmp_path / "calls.jsonl"
+    path.write_text(json.dumps(_call(
+        "2026-11-03T10:00:00Z", "chat", claude, None, input_tokens=12_000,
+        output_tokens=300, cached_tokens=2_000, cache_write_tokens=9_000)) + "\n")
+    report = cost_report([path], threads=1)
+    expected = price_call(claude, usage).usd
+    assert expected > price_call(claude, Usage(12_000, 300, cached_tokens=2_000)).usd
+    assert report.totals["cost_usd"] == pytest.approx(expected, rel=1e-12)
+    assert report.totals["unpriced_calls"] == 0
+
+
+def test_cache_writes_on_a_model_without_a_write_rate_stay_unpriced(
+        tmp_path: Path) -> None:
+    path = tmp_path / "calls.jsonl"
+    path.write_text(
+        json.dumps(_call("2026-11-03T10:00:00Z", "chat", "gpt-4o", None,
+                         input_tokens=1000, output_tokens=10,
+                         cache_write_tokens=800)) + "\n"
+        + json.dumps(_call("2026-11-03T10:00:00Z", "chat", "gpt-4o", None,
+                           input_tokens=1000, output_tokens=10)) + "\n")
+    report = cost_report([path], threads=1)
+    assert report.totals["unpriced_calls"] == 1
+    assert report.totals["cost_usd"] == pytest.approx(
+        price_call("gpt-4o", Usage(1000, 10)).usd, rel=1e-12)

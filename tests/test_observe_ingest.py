@@ -233,3 +233,47 @@ def test_csv_rows_with_too_many_or_too_few_fields(tmp_path: Path) -> None:
     assert [(line, reason) for _, line, reason in problems.listed] == [
         (3, "5 fields where the header has 4"),
         (4, "3 fields where the header has 4")]
+
+
+def test_otel_cache_reads_and_writes_are_read(tmp_path: Path) -> None:
+    span = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"name": "chat claude", "startTimeUnixNano": "1793613600000000000",
+         "attributes": [
+             _attr("gen_ai.request.model", "anthropic/claude-sonnet-4-5"),
+             _attr("gen_ai.usage.input_tokens", 12000),
+             _attr("gen_ai.usage.output_tokens", 300),
+             _attr("gen_ai.usage.cache_read.input_tokens", 2000),
+             _attr("gen_ai.usage.cache_creation.input_tokens", 9000)]}]}]}]}
+    export = tmp_path / "traces.json"
+    export.write_text(json.dumps(span))
+    (row,), _ = _load(tmp_path, export)
+    assert (row["cached_tokens"], row["cache_write_tokens"]) == (2000, 9000)
+
+
+def test_csv_cache_write_column_is_mapped(tmp_path: Path) -> None:
+    export = tmp_path / "calls.csv"
+    export.write_text("created_at,llm,prompt,completion,writes\n"
+                      "2026-11-02T10:00:00Z,gpt-4o,100,10,40\n")
+    mapping = read_mapping(pairs=["ts=created_at", "model=llm",
+                                  "input_tokens=prompt", "output_tokens=completion",
+                                  "cache_write_tokens=writes"])
+    (row,), problems = _load(tmp_path, export, mapping=mapping)
+    assert problems.malformed == 0 and row["cache_write_tokens"] == 40
+
+
+def test_sqlite_log_of_an_older_version_gains_the_new_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    from mre_eval.observe.writer import SqliteSink
+
+    path = tmp_path / "calls.db"
+    old = [c for c in ingest.RECORD_COLUMNS if c != "cache_write_tokens"]
+    con = sqlite3.connect(path)
+    con.execute(f"CREATE TABLE calls ({', '.join(old)})")
+    con.execute(f"INSERT INTO calls (ts, model, input_tokens, output_tokens) "
+                f"VALUES ('2026-11-01T10:00:00Z', 'gpt-4o', 5, 1)")
+    con.commit()
+    con.close()
+    SqliteSink(path).append([{**GOOD, "cache_write_tokens": 7}])
+    rows, _ = _load(tmp_path, path)
+    assert [r["cache_write_tokens"] for r in rows] == [None, 7]

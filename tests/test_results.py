@@ -59,3 +59,23 @@ def test_find_run_latest_and_by_name(tmp_path: Path) -> None:
         store.find_run("nope", tmp_path)
     with pytest.raises(DataError, match="no runs under"):
         store.find_run(None, tmp_path / "empty")
+
+
+def test_results_written_before_cache_write_tokens_read_it_as_null(
+        tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from mre_eval import results as store
+
+    rows = [{"run_id": "r", "example_id": "e1", "model": "m", "repeat": 0,
+             "input_tokens": 10, "cache_write_tokens": 4}]
+    path = tmp_path / store.RESULTS_FILE
+    store.write_table(store.results_frame(rows), path, store.RESULT_COLUMNS)
+    assert store.read_results(path)["cache_write_tokens"].tolist() == [4]
+    older = {k: v for k, v in store.RESULT_COLUMNS.items()
+             if k not in store.LATER_COLUMNS}
+    store.write_table(store.results_frame(rows), path, older)
+    assert "cache_write_tokens" not in pq.read_schema(path).names
+    frame = store.read_results(path)
+    assert frame["cache_write_tokens"].isna().all()
+    assert str(frame["cache_write_tokens"].dtype) == "Int64"

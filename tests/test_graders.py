@@ -270,7 +270,7 @@ def test_callable(graders_dir: Path, function: str, kwargs: dict, response: str,
 def test_callable_score_out_of_range(graders_dir: Path, function: str) -> None:
     options = {"function": f"my_support_graders:{function}"}
     with pytest.raises(ConfigError, match=f"{function} returned .* for example "
-                                          "'ex-7'; it must return a float in"):
+                                          r"'ex-7' \(line 12\); it must return a float in"):
         _grade("callable", options, "x", base_dir=graders_dir)
 
 

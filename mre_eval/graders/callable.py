@@ -85,8 +85,8 @@ class CallableGrader(Grader):
             return Grade(float(result))
         raise ConfigError(
             f"callable grader {self.options.function} returned {result!r} for "
-            f"example {sample.example.id!r}; it must return a float in [0, 1], a "
-            "bool or a Grade: fix the function")
+            f"example {sample.example.id!r} ({sample.example.where}); it must "
+            "return a float in [0, 1], a bool or a Grade: fix the function")
 
 
 def load_function(target: str, base_dir: Path | None = None) -> Callable[..., Any]:

@@ -6,6 +6,7 @@
     ├── DataError                a dataset, results table or log is unusable
     ├── PricingError             a price override or price lookup is malformed
     ├── ProviderError            a model call failed after every retry
+    ├── GradingError             a response could not be graded, at a known cost
     ├── IntegrityError           a file does not match the hash it was saved with
     └── SpendCapReached          the run stopped before it could exceed --max-spend
 
@@ -63,6 +64,23 @@ class ProviderError(MreEvalError):
     """A model call failed for good."""
 
     exit_code = 1
+
+
+class GradingError(MreEvalError):
+    """A response could not be graded, though grading may have been paid for.
+
+    Args:
+        message: what went wrong.
+        cost_usd: what grading spent on the response (an LLM judge's call
+            whose reply held no score is still billed); ``None`` when that
+            cost is unknown.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, cost_usd: float | None = 0.0) -> None:
+        self.cost_usd = cost_usd
+        super().__init__(message)
 
 
 class IntegrityError(MreEvalError):

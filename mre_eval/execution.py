@@ -46,6 +46,7 @@ class Tally:
     cache_hits: int = 0
     errors: int = 0
     unpriced: int = 0       # live calls sent whose price is unknown
+    grader_unpriced: int = 0  # LLM judge calls whose price is unknown
     spent_usd: float = 0.0
     not_launched: int = 0
     stop_reason: str | None = None
@@ -61,7 +62,7 @@ def tally_of(rows: list[dict[str, Any]], live: bool) -> Tally:
     for row in rows:
         hit = bool(row["cache_hit"])
         tally.cache_hits += hit
-        tally.spent_usd += row["grader_cost_usd"] or 0.0
+        _count_grader(tally, row)
         if live and not hit:
             tally.calls += 1
             if row["cost_usd"] is not None:
@@ -203,7 +204,8 @@ class Execution:
         except MreEvalError as exc:
             log.warning("could not grade %s / %s: %s", job.example.id,
                         job.model.name, exc)
-            return None, None, f"grading failed: {exc}"
+            # a judge paid for a reply it could not use: keep that cost
+            return None, getattr(exc, "cost_usd", 0.0), f"grading failed: {exc}"
         return grade.score, grade.cost_usd, None
 
     def _record(self, row: dict[str, Any], outcome: CallOutcome) -> None:
@@ -211,7 +213,7 @@ class Execution:
         tally.cache_hits += outcome.cache_hit
         tally.errors += row["error"] is not None
         # an LLM judge is called on every run, cached response or not
-        tally.spent_usd += row["grader_cost_usd"] or 0.0
+        _count_grader(tally, row)
         if self.live and not outcome.cache_hit:
             tally.calls += 1
             if outcome.cost.usd is not None:
@@ -243,3 +245,11 @@ def _dollars(value: float) -> str:
 
 def _digest(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
+def _count_grader(tally: Tally, row: dict[str, Any]) -> None:
+    # grader_cost_usd is null only for an LLM judge call of unknown price
+    if row["grader_cost_usd"] is None:
+        tally.grader_unpriced += 1
+    else:
+        tally.spent_usd += row["grader_cost_usd"]

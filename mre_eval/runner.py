@@ -267,7 +267,9 @@ def _finish(suite: Suite, run_dir: Path, meta: dict[str, Any],
     meta.update(status=status, finished_at=datetime.now(UTC).isoformat(),
                 rows=len(rows), calls=tally.calls, cache_hits=tally.cache_hits,
                 errors=tally.errors, spent_usd=tally.spent_usd,
-                unpriced_calls=tally.unpriced, not_launched=tally.not_launched,
+                unpriced_calls=tally.unpriced,
+                grader_unpriced_calls=tally.grader_unpriced,
+                not_launched=tally.not_launched,
                 stop_reason=tally.stop_reason)
     store.atomic_write_json(run_dir / store.META_FILE, meta)
     return RunReport(run_dir, status, meta["jobs"], tally, summary, run_totals)

@@ -50,6 +50,7 @@ def totals(results: pd.DataFrame) -> dict[str, Any]:
         "cost_usd": float(cost.sum(skipna=True)) if cost.notna().any() else None,
         "unpriced_rows": int((ok & cost.isna()).sum()),
         "grader_cost_usd": float(results["grader_cost_usd"].sum(skipna=True)),
+        "grader_unpriced_rows": int(results["grader_cost_usd"].isna().sum()),
     }
 
 
@@ -84,6 +85,7 @@ def _row(task: TaskType, model: str, variant: str,
         "cost_total_usd": float(priced.sum()) if len(priced) else None,
         "unpriced_calls": int((group["error"].isna() & cost.isna()).sum()),
         "grader_cost_usd": float(group["grader_cost_usd"].sum(skipna=True)),
+        "grader_unpriced_calls": int(group["grader_cost_usd"].isna().sum()),
         "input_tokens_mean": _mean(group["input_tokens"]),
         "output_tokens_mean": _mean(group["output_tokens"]),
         "latency_p50_s": _quantile(latency, 0.5),

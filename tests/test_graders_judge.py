@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mre_eval.datasets import Example
-from mre_eval.errors import ConfigError, ProviderError
+from mre_eval.errors import ConfigError, GradingError, ProviderError
 from mre_eval.graders import make_grader
 from mre_eval.graders.base import Grade, Sample
 from mre_eval.graders.judge import JudgeGrader, parse_score
@@ -71,9 +71,11 @@ def test_parse_score(text: str, scale: int, score: float | None) -> None:
 
 
 def test_reply_without_score_is_an_error_not_a_zero() -> None:
-    with pytest.raises(ProviderError, match="replied without a score from 0 to 10 "
-                                            "on example 'ts-04'"):
+    with pytest.raises(GradingError, match="replied without a score from 0 to 10 "
+                                           "on example 'ts-04'") as err:
         _grade(_judge(_reply("Looks fine to me.")))
+    # the reply was billed all the same
+    assert err.value.cost_usd == pytest.approx(500 * 0.15e-6 + 40 * 0.60e-6)
 
 
 def test_prompt_holds_request_reference_response_and_rubric() -> None:

@@ -317,3 +317,52 @@ def test_unpriced_stays_unknown_through_summary_show_and_table(
     assert shown["totals"]["cost_usd"] is None, "no priced row: unknown, not $0"
     listed = CliRunner().invoke(app, ["runs", "--reports", reports]).output
     assert "$0.00 + 6 unpriced" in listed
+
+
+def _judged_suite(tmp_path: Path, stub_url: str, judge_model: str,
+                  reply: str) -> Path:
+    data = tiny_suite_data(stub_url)
+    data["task_types"][0]["grader"] = {"kind": "llm_judge", "options": {
+        "model": judge_model, "retries": 0, "params": {"mock_response": {
+            "choices": [{"message": {"role": "assistant", "content": reply}}],
+            "usage": {"prompt_tokens": 500, "completion_tokens": 40,
+                      "total_tokens": 540}}}}}
+    return write_suite(tmp_path, data)
+
+
+def test_a_judge_reply_without_a_score_keeps_its_cost(
+        tmp_path: Path, openai_stub: StubServer, tiny_key: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-judge")
+    judge_usd = (500 * 0.15 + 40 * 0.60) / 1_000_000   # gpt-4o-mini list price
+    suite = _judged_suite(tmp_path, openai_stub.url, "gpt-4o-mini",
+                          "It reads well to me.")
+    report = run_suite(suite, _settings(tmp_path))
+
+    frame = store.read_results(report.run_dir)
+    assert frame["error"].str.startswith("grading failed: judge").all()
+    # the judge was paid for six replies it could not use: that is spend
+    assert frame["grader_cost_usd"].tolist() == pytest.approx([judge_usd] * 6)
+    assert report.tally.spent_usd == pytest.approx(6 * (MINI_CALL_USD + judge_usd))
+
+
+def test_an_unpriced_judge_is_counted_not_zero(
+        tmp_path: Path, openai_stub: StubServer, tiny_key: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-judge")
+    suite = _judged_suite(tmp_path, openai_stub.url, "openai/house-judge-v0",
+                          "SCORE: 10")
+    reports = str(tmp_path / "reports")
+    os.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(suite), "--reports", reports])
+    assert result.exit_code == 0, result.output
+    assert "6 LLM judge calls are unpriced: their cost is unknown" in result.output
+
+    meta = json.loads((store.find_run(None, tmp_path / "reports")
+                       / store.META_FILE).read_text())
+    assert meta["grader_unpriced_calls"] == 6
+    assert meta["spent_usd"] == pytest.approx(6 * MINI_CALL_USD)
+    shown = json.loads(CliRunner().invoke(
+        app, ["show", "--reports", reports, "--json"]).output)
+    assert shown["totals"]["grader_unpriced_rows"] == 6
+    assert shown["rows"][0]["grader_unpriced_calls"] == 6

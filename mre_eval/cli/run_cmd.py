@@ -144,6 +144,20 @@ def _print_summary(rows: list[dict[str, Any]], meta: dict[str, Any],
     view.console.print(_footer(meta, totals, run_dir), soft_wrap=True)
 
 
+def _grader_lines(totals: dict[str, Any]) -> list[str]:
+    from mre_eval import console as view
+
+    lines = []
+    if totals.get("grader_cost_usd"):
+        lines.append(f"the LLM judge's own calls cost "
+                     f"{view.usd(totals['grader_cost_usd'])} of that "
+                     "(grader_cost_usd)")
+    if totals.get("grader_unpriced_rows"):
+        lines.append(f"[{view.STYLE_UNPRICED}]{totals['grader_unpriced_rows']} LLM "
+                     "judge calls are unpriced: their cost is unknown, not zero[/]")
+    return lines
+
+
 def _footer(meta: dict[str, Any], totals: dict[str, Any], run_dir: Path) -> str:
     from mre_eval import console as view
 
@@ -163,6 +177,7 @@ def _footer(meta: dict[str, Any], totals: dict[str, Any], run_dir: Path) -> str:
         lines.append(f"{meta.get('calls')} live calls, {meta.get('cache_hits')} "
                      f"cache hits, {spent} spent"
                      + (f" plus {unpriced} unpriced calls" if unpriced else ""))
+    lines.extend(_grader_lines(totals))
     if totals.get("unpriced_rows"):
         lines.append(f"[{view.STYLE_UNPRICED}]{totals['unpriced_rows']} rows are "
                      "unpriced: their cost is unknown, not zero[/]")

@@ -9,8 +9,9 @@ the model being judged (``None`` when the judge model has no known price).
 
 Transient faults (rate limits, server errors, timeouts) are retried by the
 one retry layer, :class:`mre_eval.retry.RetryPolicy`, ``retries`` times; a
-call that still fails, or a reply without a score, raises
-:class:`ProviderError` rather than counting as a zero.
+call that still fails raises :class:`ProviderError`, and a reply without a
+score raises :class:`GradingError` carrying what that reply cost, rather than
+counting as a zero.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
 
-from mre_eval.errors import ConfigError, ProviderError
+from mre_eval.errors import ConfigError, GradingError, ProviderError
 from mre_eval.graders.base import Grade, Grader, Options, Sample
 from mre_eval.pricing import price_call
 
@@ -84,10 +85,11 @@ class JudgeGrader(Grader):
         cost = judge_cost(self.options.model, reply)
         score = parse_score(text, self.options.scale)
         if score is None:
-            raise ProviderError(
+            # the judge was paid for its reply: that cost goes with the error
+            raise GradingError(
                 f"judge {self.options.model} replied without a score from 0 to "
                 f"{self.options.scale} on example {sample.example.id!r}: "
-                f"{text[-200:]!r}")
+                f"{text[-200:]!r}", cost_usd=cost)
         return Grade(score / self.options.scale, text.strip()[-500:], cost)
 
     async def _call(self, sample: Sample) -> Any:

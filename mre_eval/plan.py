@@ -2,8 +2,10 @@
 
 Planning renders each job's messages, so a template problem surfaces before
 any call is made, and it prices each job's worst case for ``--max-spend`` and
-``--dry-run``: its prompt tokens at the input price plus ``max_tokens`` at
-the output price.
+``--dry-run``: its prompt tokens at the dearest rate a prompt token can be
+billed (a prompt-cache write costs more than plain input) plus ``max_tokens``
+at the dearer of the output and reasoning rates, in the long-context tier the
+prompt reaches.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from mre_eval.datasets import Example, locate
 from mre_eval.errors import ConfigError, DataError
-from mre_eval.pricing import Usage, count_tokens, map_prices, price_call
+from mre_eval.pricing import count_tokens, map_prices, worst_case_usd
 from mre_eval.providers.base import CallRequest
 from mre_eval.suite import ModelSpec, PromptVariant, Suite, TaskType
 
@@ -71,8 +73,8 @@ def plan_jobs(suite: Suite, examples: list[Example], repeats: int) -> list[Job]:
         if task is None:
             raise DataError(
                 f"{locate(suite.dataset.path, example.line, example.unit)}: "
-                f"task type {example.task_type!r} is not declared in the suite; declared: "
-                f"{', '.join(tasks)}. Add it to task_types or fix the row")
+                f"task type {example.task_type!r} is not declared in the suite; "
+                f"declared: {', '.join(tasks)}. Add it to task_types or fix the row")
         for prompt in suite.prompts_for(task.name):
             messages = render_messages(prompt, example)
             for model in suite.models:
@@ -113,7 +115,8 @@ def worst_case_cost(job: Job) -> float | None:
 
     The prompt is counted with litellm's tokenizer for the model, which for
     some providers is only an estimate, so the count is raised by
-    :data:`PROMPT_MARGIN` to keep the bound a bound.
+    :data:`PROMPT_MARGIN` to keep the bound a bound; the raised count also
+    decides which long-context tier the bound allows for.
     """
     limit = max_output_tokens(job.model)
     if limit is None:
@@ -121,7 +124,7 @@ def worst_case_cost(job: Job) -> float | None:
     counted = count_tokens(job.model.model, messages=job.messages)
     prompt_tokens = math.ceil(counted * PROMPT_MARGIN)
     override = job.model.price.prices() if job.model.price else None
-    return price_call(job.model.model, Usage(prompt_tokens, limit), override).usd
+    return worst_case_usd(job.model.model, prompt_tokens, limit, override)
 
 
 def unbounded_reasons(suite: Suite) -> list[tuple[str, str]]:

@@ -18,6 +18,14 @@ to the cache on a model with no known write rate is unpriced: charging the
 writes at the input rate would report less than the provider bills.  Writes
 with a one-hour lifetime are priced at the standard (five-minute) write rate;
 the usage mre-eval keeps does not tell the two apart.
+
+Long-context tiers (the map's ``*_above_200k_tokens`` keys and their kin) are
+applied as litellm applies them: the prompt tokens of the call, cached reads
+and cache writes included, pick the highest threshold they pass, and every
+token of the call is then charged at that tier's rates; a rate the tier does
+not list stays at the rate below it.  Models priced only by a
+``tiered_pricing`` table (some Qwen hosts) have no flat price and stay
+unpriced.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from mre_eval.errors import PricingError
@@ -41,6 +50,17 @@ SELF_HOSTED_PROVIDERS = frozenset({
     "ollama", "ollama_chat", "lm_studio", "llamafile", "hosted_vllm", "vllm",
     "xinference", "triton", "oobabooga", "petals", "lemonade"})
 
+# providers that bill a long-context tier from the threshold itself, not only
+# above it (litellm's rule)
+INCLUSIVE_TIER_PROVIDERS = frozenset({"xai"})
+
+# a long-context rate of the map, e.g. input_cost_per_token_above_200k_tokens;
+# the rates of a service tier (_priority, _flex, _batches) end otherwise
+_TIER_KEY = re.compile(
+    r"^(?:input_cost_per_token|output_cost_per_token|cache_read_input_token_cost"
+    r"|cache_creation_input_token_cost(?:_above_1hr|_above_12hr)?)"
+    r"_above_(\d+(?:\.\d+)?k?)_tokens$")
+
 CostSource = Literal["recorded", "provider", "override", "price_map"]
 
 
@@ -55,26 +75,55 @@ class Usage:
     cache_write_tokens: int = 0
 
 
+_RATE_NAMES = ("input_per_million", "output_per_million",
+               "cached_input_per_million", "reasoning_per_million",
+               "cache_write_input_per_million", "cache_write_1h_input_per_million")
+
+
 @dataclass(frozen=True)
 class Prices:
-    """Dollar prices per million tokens for one model."""
+    """Dollar prices per million tokens for one model.
+
+    ``cache_write_1h_input_per_million`` is the rate of one-hour cache writes;
+    calls are not charged it (their usage does not single those writes out),
+    but a worst case must allow for it.  ``tiers`` hold the rates of longer
+    prompts, lowest threshold first.
+    """
 
     input_per_million: float
     output_per_million: float
     cached_input_per_million: float | None = None
     reasoning_per_million: float | None = None
     cache_write_input_per_million: float | None = None
+    cache_write_1h_input_per_million: float | None = None
+    tiers: tuple[PriceTier, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("input_per_million", "output_per_million",
-                     "cached_input_per_million", "reasoning_per_million",
-                     "cache_write_input_per_million"):
+        for name in _RATE_NAMES:
             value = getattr(self, name)
             if value is not None and (value < 0 or value != value):
                 raise PricingError(
                     f"price {name}={value!r} is not allowed: prices are "
                     "dollars per million tokens, zero or more"
                 )
+
+    def for_prompt(self, prompt_tokens: int) -> Prices:
+        """The rates a call with ``prompt_tokens`` prompt tokens is charged."""
+        crossed = [tier for tier in self.tiers if tier.applies_to(prompt_tokens)]
+        return crossed[-1].prices if crossed else self
+
+
+@dataclass(frozen=True)
+class PriceTier:
+    """The rates of every token of a call whose prompt passes ``above_tokens``."""
+
+    above_tokens: int
+    prices: Prices
+    inclusive: bool = False  # also a prompt of exactly ``above_tokens``
+
+    def applies_to(self, prompt_tokens: int) -> bool:
+        return prompt_tokens > self.above_tokens or (
+            self.inclusive and prompt_tokens == self.above_tokens)
 
 
 @dataclass(frozen=True)
@@ -122,6 +171,35 @@ def price_call(model: str, usage: Usage, override: Prices | None = None) -> Cost
         _warn_no_write_rate(model)
         return UNPRICED
     return Cost(usd, source)
+
+
+def worst_case_usd(model: str, prompt_tokens: int, output_tokens: int,
+                   override: Prices | None = None) -> float | None:
+    """The most a call can be billed with this prompt and output limit.
+
+    Every prompt token is taken at the dearest rate a prompt token can be
+    billed (a cache write, a one-hour write, plain input) and every output
+    token at the dearer of the output and reasoning rates, in the dearest
+    long-context tier a prompt of up to ``prompt_tokens`` reaches.
+
+    Returns:
+        Dollars, or ``None`` when the model has no known price.
+    """
+    prices = override if override is not None else map_prices(model)
+    if prices is None:
+        return None
+    reached = [prices, *(tier.prices for tier in prices.tiers
+                         if tier.applies_to(prompt_tokens))]
+    prompt_rate = max(_rates(reached, "input_per_million", "cached_input_per_million",
+                             "cache_write_input_per_million",
+                             "cache_write_1h_input_per_million"))
+    output_rate = max(_rates(reached, "output_per_million", "reasoning_per_million"))
+    return (prompt_tokens * prompt_rate + output_tokens * output_rate) / PER_MILLION
+
+
+def _rates(tiers: list[Prices], *names: str) -> list[float]:
+    return [rate for prices in tiers for name in names
+            if (rate := getattr(prices, name)) is not None]
 
 
 def _warn_no_write_rate(model: str) -> None:
@@ -182,13 +260,55 @@ def _prices_of(model: str, info: dict[str, Any] | None) -> Prices | None:
     if write is None and info.get("litellm_provider") in SELF_HOSTED_PROVIDERS:
         # on the user's own hardware no provider adds a surcharge for writes
         write = input_cost
-    return Prices(
+    flat = Prices(
         input_per_million=input_cost * PER_MILLION,
         output_per_million=output_cost * PER_MILLION,
         cached_input_per_million=_per_million(info.get("cache_read_input_token_cost")),
         reasoning_per_million=_per_million(info.get("output_cost_per_reasoning_token")),
         cache_write_input_per_million=_per_million(write),
+        cache_write_1h_input_per_million=_per_million(
+            info.get("cache_creation_input_token_cost_above_1hr")),
     )
+    return replace(flat, tiers=_tiers_of(info, flat))
+
+
+def _tiers_of(info: dict[str, Any], flat: Prices) -> tuple[PriceTier, ...]:
+    # each tier starts from the rates of the tier below it, as litellm's do
+    labels = {match.group(1) for key, value in info.items()
+              if value is not None and (match := _TIER_KEY.match(key))}
+    inclusive = info.get("litellm_provider") in INCLUSIVE_TIER_PROVIDERS
+    tiers = []
+    below = flat
+    for label in sorted(labels, key=_threshold_tokens):
+        below = _tier_prices(info, label, below)
+        tiers.append(PriceTier(_threshold_tokens(label), below, inclusive))
+    return tuple(tiers)
+
+
+def _tier_prices(info: dict[str, Any], label: str, below: Prices) -> Prices:
+    def rate(key: str, fallback: float | None) -> float | None:
+        value = info.get(f"{key}_above_{label}_tokens")
+        return fallback if value is None else value * PER_MILLION
+
+    return replace(
+        below,
+        input_per_million=rate("input_cost_per_token", below.input_per_million),
+        output_per_million=rate("output_cost_per_token", below.output_per_million),
+        cached_input_per_million=rate("cache_read_input_token_cost",
+                                      below.cached_input_per_million),
+        cache_write_input_per_million=rate("cache_creation_input_token_cost",
+                                           below.cache_write_input_per_million),
+        cache_write_1h_input_per_million=rate(
+            "cache_creation_input_token_cost_above_1hr",
+            below.cache_write_1h_input_per_million),
+        tiers=())
+
+
+def _threshold_tokens(label: str) -> int:
+    # "200k" -> 200000, "128000" -> 128000
+    if label.endswith("k"):
+        return round(float(label[:-1]) * 1000)
+    return round(float(label))
 
 
 def _per_million(per_token: float | None) -> float | None:
@@ -273,6 +393,7 @@ def _count_text(tokenizer: Any, text: str) -> int:
 def _price_with(prices: Prices, usage: Usage) -> float | None:
     # None when the call wrote to the prompt cache and no write rate is known
     input_tokens = usage.input_tokens or 0
+    prices = prices.for_prompt(input_tokens)
     output_tokens = usage.output_tokens or 0
     cached = min(usage.cached_tokens, input_tokens)
     written = min(usage.cache_write_tokens, input_tokens - cached)

@@ -4,8 +4,10 @@ Millions of rows cannot each go through :func:`mre_eval.pricing.price_call`
 one by one, so this module reads each model's per-token rates *from*
 ``price_call`` (by pricing one token of each kind) and applies them in a SQL
 view.
-``price_call`` is linear in every token count, so the figures are the ones it
-would return row by row; the token rules (cached reads and cache writes are
+Within one long-context tier ``price_call`` is linear in every token count,
+so each model gets one set of rates per tier, the view takes a row's tier
+from its prompt tokens, and the figures are the ones ``price_call`` would
+return row by row; the token rules (cached reads and cache writes are
 part of the input, reasoning tokens part of the output, each capped by its
 total) are the same.  Rows whose model has no price stay unpriced, and so do
 rows with cache writes on a model with no known cache-write price.
@@ -14,13 +16,17 @@ rows with cache writes on a model with no known cache-write price.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mre_eval.observe.record import NO_PRICE
-from mre_eval.pricing import Usage, map_prices, price_call
+from mre_eval.pricing import Prices, Usage, map_prices, price_call
 
 log = logging.getLogger(__name__)
+
+
+# the fewest prompt tokens of the lowest tier: any count at all
+_ANY_PROMPT = -(2**62)
 
 
 @dataclass(frozen=True)
@@ -32,30 +38,35 @@ class UnitRates:
     output: float
     reasoning: float
     write: float | None  # None: no cache-write price, writes leave a call unpriced
+    from_tokens: int = _ANY_PROMPT  # the fewest prompt tokens these apply to
 
 
-def unit_rates(model: str) -> UnitRates | None:
-    """Per-token rates of ``model`` read from ``price_call``; ``None`` if unpriced."""
+def unit_rates(model: str) -> list[UnitRates] | None:
+    """Per-token rates of ``model``, one set per tier; ``None`` if unpriced."""
     try:
-        one_input = price_call(model, Usage(1, 0))
-        if one_input.usd is None:
+        prices = map_prices(model)
+        if prices is None:
             return None
-        return UnitRates(
-            input=one_input.usd,
-            cached=price_call(model, Usage(1, 0, cached_tokens=1)).usd or 0.0,
-            output=price_call(model, Usage(0, 1)).usd or 0.0,
-            reasoning=price_call(model, Usage(0, 1, reasoning_tokens=1)).usd or 0.0,
-            write=_write_rate(model))
+        tiers = [(_ANY_PROMPT, prices)] + [
+            (tier.above_tokens + (0 if tier.inclusive else 1), tier.prices)
+            for tier in prices.tiers]
+        return [_rates_of(model, start, replace(flat, tiers=()))
+                for start, flat in tiers]
     except Exception:  # an odd model name must not stop the whole report
         log.debug("no rates for %s", model, exc_info=True)
         return None
 
 
-def _write_rate(model: str) -> float | None:
-    prices = map_prices(model)
-    if prices is None or prices.cache_write_input_per_million is None:
-        return None
-    return price_call(model, Usage(1, 0, cache_write_tokens=1)).usd
+def _rates_of(model: str, from_tokens: int, prices: Prices) -> UnitRates:
+    def one(usage: Usage) -> float:
+        return price_call(model, usage, prices).usd or 0.0
+
+    write = None if prices.cache_write_input_per_million is None else one(
+        Usage(1, 0, cache_write_tokens=1))
+    return UnitRates(input=one(Usage(1, 0)), cached=one(Usage(1, 0, cached_tokens=1)),
+                     output=one(Usage(0, 1)),
+                     reasoning=one(Usage(0, 1, reasoning_tokens=1)), write=write,
+                     from_tokens=from_tokens)
 
 
 def create_priced_view(con: Any, source: str = "raw_calls",
@@ -80,12 +91,13 @@ def create_priced_view(con: Any, source: str = "raw_calls",
         log.info("no price in litellm's map for %s: their calls stay unpriced",
                  ", ".join(unpriced))
     con.execute("CREATE OR REPLACE TEMP TABLE unit_rates (model VARCHAR, "
-                "r_in DOUBLE, r_cached DOUBLE, r_out DOUBLE, r_reason DOUBLE, "
-                "r_write DOUBLE)")
+                "from_tokens BIGINT, r_in DOUBLE, r_cached DOUBLE, r_out DOUBLE, "
+                "r_reason DOUBLE, r_write DOUBLE)")
     if rates:
-        con.executemany("INSERT INTO unit_rates VALUES (?, ?, ?, ?, ?, ?)",
-                        [(m, r.input, r.cached, r.output, r.reasoning, r.write)
-                         for m, r in rates.items()])
+        con.executemany("INSERT INTO unit_rates VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(m, r.from_tokens, r.input, r.cached, r.output,
+                          r.reasoning, r.write)
+                         for m, tiers in rates.items() for r in tiers])
     con.execute(
         f"CREATE OR REPLACE VIEW {view} AS SELECT c.* REPLACE ("
         f"coalesce(c.cost_usd, {_cost_sql()}) AS cost_usd, "
@@ -94,7 +106,9 @@ def create_priced_view(con: Any, source: str = "raw_calls",
         "WHEN u.model IS NOT NULL AND (u.r_write IS NOT NULL OR "
         "coalesce(c.cache_write_tokens, 0) = 0) THEN 'price_map' "
         f"ELSE '{NO_PRICE}' END AS cost_source) "
-        f"FROM {source} c LEFT JOIN unit_rates u ON c.model = u.model")
+        # each row takes the highest tier its prompt tokens reach
+        f"FROM {source} c ASOF LEFT JOIN unit_rates u "
+        "ON c.model = u.model AND c.input_tokens >= u.from_tokens")
     return unpriced
 
 

@@ -144,10 +144,10 @@ def test_a_loopback_connect_fails_even_through_the_c_socket() -> None:
 
 
 @pytest.mark.parametrize("code", [
-    "import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)",
+    "import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=2)",
     "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_STREAM)",
     "import socket\nsocket.getaddrinfo('localhost', 80)",
-    "import urllib.request\nurllib.request.urlopen('http://192.0.2.1/', timeout=2)",
+    "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:9/', timeout=2)",
 ], ids=["create_connection", "socket", "getaddrinfo", "urllib"])
 def test_network_is_blocked(code: str) -> None:
     response = f"def probe():\n    {code.replace(chr(10), chr(10) + '    ')}\n"

@@ -183,7 +183,7 @@ def test_killed_run_loses_no_paid_call(tmp_path: Path, openai_stub: StubServer,
 def test_missing_keys_named_before_any_call(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TINY_TEST_KEY", raising=False)
-    suite = write_suite(tmp_path, tiny_suite_data("https://example.invalid/v1"))
+    suite = write_suite(tmp_path, tiny_suite_data("http://127.0.0.1:9/v1"))
     result = CliRunner().invoke(app, ["run", str(suite), "--reports",
                                       str(tmp_path / "reports")])
     assert result.exit_code == 2

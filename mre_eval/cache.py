@@ -38,7 +38,7 @@ KEY_VERSION = 1
 _SECRET_PARAMS = frozenset({"api_key", "extra_headers", "headers"})
 
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cached_tokens",
-                 "reasoning_tokens", "cache_write_tokens")
+                 "reasoning_tokens", "cache_write_tokens", "cache_write_1h_tokens")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS responses (
     cached_tokens INTEGER NOT NULL DEFAULT 0,
     reasoning_tokens INTEGER NOT NULL DEFAULT 0,
     cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_1h_tokens INTEGER,
     cost_usd REAL,
     cost_source TEXT,
     latency_s REAL,
@@ -56,6 +57,14 @@ CREATE TABLE IF NOT EXISTS responses (
     run_id TEXT
 )
 """
+
+# Columns added after the first caches were written, and their SQL type.
+# Rows stored before cache_write_1h_tokens existed read it as NULL, not 0:
+# their one-hour writes were never recorded, so 0 would claim there were
+# none.  Pricing takes NULL as writes without a reported lifetime, at the
+# five-minute rate, which is the price those rows were stored with, so an
+# old answer stays in the cache and re-prices to what it cost.
+_LATER_COLUMNS = {"run_id": "TEXT", "cache_write_1h_tokens": "INTEGER"}
 
 _COLUMNS = ("key", "response", *_USAGE_FIELDS, "cost_usd", "cost_source",
             "latency_s", "created_at", "run_id")
@@ -87,17 +96,29 @@ class ResponseCache:
             # a killed process loses nothing committed; only power loss could
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
-            self._add_run_column()
+            self._add_later_columns()
         except sqlite3.DatabaseError as exc:
             raise DataError(
                 f"{self.path} is not a usable response cache ({exc}); delete it "
                 "or point the cache at another file") from exc
 
-    def _add_run_column(self) -> None:
-        # caches written before calls were stamped with their run lack it
+    def _add_later_columns(self) -> None:
+        # an older cache file lacks them; adding a nullable column keeps
+        # every stored row
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(responses)")}
-        if "run_id" not in columns:
-            self._db.execute("ALTER TABLE responses ADD COLUMN run_id TEXT")
+        for name, kind in _LATER_COLUMNS.items():
+            if name in columns:
+                continue
+            try:
+                self._db.execute(f"ALTER TABLE responses ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError:
+                # another process opening the same file added it first
+                if not self._has_column(name):
+                    raise
+
+    def _has_column(self, name: str) -> bool:
+        return any(row[1] == name for row in
+                   self._db.execute("PRAGMA table_info(responses)"))
 
     @staticmethod
     def key(model: str, api_base: str | None, messages: list[dict],

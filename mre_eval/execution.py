@@ -187,6 +187,7 @@ class Execution:
             "output_tokens": usage.output_tokens if usage else None,
             "cached_tokens": usage.cached_tokens if usage else None,
             "cache_write_tokens": usage.cache_write_tokens if usage else None,
+            "cache_write_1h_tokens": usage.cache_write_1h_tokens if usage else None,
             "reasoning_tokens": usage.reasoning_tokens if usage else None,
             "cost_usd": outcome.cost.usd, "cost_source": outcome.cost.source,
             "grader_cost_usd": grader_cost, "latency_s": outcome.latency_s,

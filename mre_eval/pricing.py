@@ -15,9 +15,15 @@ Prompt-cache writes (Anthropic's ``cache_creation_input_tokens``, also reported
 by Bedrock and Vertex for Claude) are billed above the input rate, so they are
 priced at the write rate of the price map or the override.  A call that wrote
 to the cache on a model with no known write rate is unpriced: charging the
-writes at the input rate would report less than the provider bills.  Writes
-with a one-hour lifetime are priced at the standard (five-minute) write rate;
-the usage mre-eval keeps does not tell the two apart.
+writes at the input rate would report less than the provider bills.  The part
+of the writes a provider reports as one-hour writes (Anthropic's
+``cache_creation.ephemeral_1h_input_tokens``) is ``cache_write_1h_tokens`` and
+is priced at the one-hour write rate; a call with one-hour writes on a model
+with no known one-hour rate is unpriced for the same reason.  Writes no
+lifetime is reported for are priced at the five-minute write rate, as litellm
+prices them; ``cache_write_1h_tokens`` is ``None`` where the split was never
+recorded (usage kept before mre-eval recorded it), and such writes are priced
+the same way.
 
 Long-context tiers (the map's ``*_above_200k_tokens`` keys and their kin) are
 applied as litellm applies them: the prompt tokens of the call, cached reads
@@ -73,6 +79,8 @@ class Usage:
     cached_tokens: int = 0
     reasoning_tokens: int = 0
     cache_write_tokens: int = 0
+    # the part of cache_write_tokens written for one hour; None: not recorded
+    cache_write_1h_tokens: int | None = 0
 
 
 _RATE_NAMES = ("input_per_million", "output_per_million",
@@ -84,9 +92,8 @@ _RATE_NAMES = ("input_per_million", "output_per_million",
 class Prices:
     """Dollar prices per million tokens for one model.
 
-    ``cache_write_1h_input_per_million`` is the rate of one-hour cache writes;
-    calls are not charged it (their usage does not single those writes out),
-    but a worst case must allow for it.  ``tiers`` hold the rates of longer
+    ``cache_write_1h_input_per_million`` is the rate of the cache writes a
+    provider reports as one-hour writes.  ``tiers`` hold the rates of longer
     prompts, lowest threshold first.
     """
 
@@ -145,7 +152,7 @@ UNPRICED = Cost(None, None)
 _message_counts: dict[tuple[str, str], int] = {}
 _MEMO_LIMIT = 200_000
 
-_warned_write_rate: set[str] = set()
+_warned_write_rate: set[tuple[str, str]] = set()
 
 
 def price_call(model: str, usage: Usage, override: Prices | None = None) -> Cost:
@@ -166,9 +173,9 @@ def price_call(model: str, usage: Usage, override: Prices | None = None) -> Cost
         map_prices(model), "price_map")
     if prices is None:
         return UNPRICED
-    usd = _price_with(prices, usage)
+    usd, missing = _price_with(prices, usage)
     if usd is None:
-        _warn_no_write_rate(model)
+        _warn_no_write_rate(model, missing)
         return UNPRICED
     return Cost(usd, source)
 
@@ -202,10 +209,19 @@ def _rates(tiers: list[Prices], *names: str) -> list[float]:
             if (rate := getattr(prices, name)) is not None]
 
 
-def _warn_no_write_rate(model: str) -> None:
-    if model in _warned_write_rate:
+def _warn_no_write_rate(model: str, missing: str) -> None:
+    if (model, missing) in _warned_write_rate:
         return
-    _warned_write_rate.add(model)
+    _warned_write_rate.add((model, missing))
+    if missing == "one-hour":
+        log.warning(
+            "%s wrote to its prompt cache for one hour but no one-hour "
+            "cache-write price is known for it: such calls are unpriced; give "
+            "the model that price (a suite's "
+            "price.cache_write_1h_input_per_million, or "
+            "cache_creation_input_token_cost_above_1hr in "
+            "litellm.register_model)", model)
+        return
     log.warning(
         "%s wrote to its prompt cache but no cache-write price is known for "
         "it: such calls are unpriced; give the model a write price (a suite's "
@@ -257,17 +273,18 @@ def _prices_of(model: str, info: dict[str, Any] | None) -> Prices | None:
         log.debug("litellm's map prices %s at zero; treating it as unpriced", model)
         return None
     write = info.get("cache_creation_input_token_cost")
-    if write is None and info.get("litellm_provider") in SELF_HOSTED_PROVIDERS:
+    write_1h = info.get("cache_creation_input_token_cost_above_1hr")
+    if info.get("litellm_provider") in SELF_HOSTED_PROVIDERS:
         # on the user's own hardware no provider adds a surcharge for writes
-        write = input_cost
+        write = input_cost if write is None else write
+        write_1h = write if write_1h is None else write_1h
     flat = Prices(
         input_per_million=input_cost * PER_MILLION,
         output_per_million=output_cost * PER_MILLION,
         cached_input_per_million=_per_million(info.get("cache_read_input_token_cost")),
         reasoning_per_million=_per_million(info.get("output_cost_per_reasoning_token")),
         cache_write_input_per_million=_per_million(write),
-        cache_write_1h_input_per_million=_per_million(
-            info.get("cache_creation_input_token_cost_above_1hr")),
+        cache_write_1h_input_per_million=_per_million(write_1h),
     )
     return replace(flat, tiers=_tiers_of(info, flat))
 
@@ -321,7 +338,10 @@ def usage_of(response: Any) -> Usage:
     Reads litellm's usage object (or the same block as a dict): cached reads
     from ``prompt_tokens_details.cached_tokens``, cache writes from
     ``prompt_tokens_details.cache_write_tokens`` (litellm's name), else
-    ``cache_creation_tokens`` or Anthropic's ``cache_creation_input_tokens``.
+    ``cache_creation_tokens`` or Anthropic's ``cache_creation_input_tokens``,
+    and their one-hour part from
+    ``prompt_tokens_details.cache_creation_token_details`` (litellm's name)
+    or Anthropic's ``cache_creation``, key ``ephemeral_1h_input_tokens``.
     """
     usage = _field(response, "usage")
     if usage is None:
@@ -332,13 +352,25 @@ def usage_of(response: Any) -> Usage:
                                 _int(_field(prompt, "cache_creation_tokens")),
                                 _int(_field(usage, "cache_creation_input_tokens")))
                     if n), 0)
+    one_hour = _one_hour_writes(prompt, usage)
     return Usage(
         input_tokens=_int(_field(usage, "prompt_tokens")),
         output_tokens=_int(_field(usage, "completion_tokens")),
         cached_tokens=_int(_field(prompt, "cached_tokens")) or 0,
         reasoning_tokens=_int(_field(completion, "reasoning_tokens")) or 0,
-        cache_write_tokens=written,
+        # the one-hour writes are part of the writes, whatever a block says
+        cache_write_tokens=max(written, one_hour),
+        cache_write_1h_tokens=one_hour,
     )
+
+
+def _one_hour_writes(prompt: Any, usage: Any) -> int:
+    for details in (_field(prompt, "cache_creation_token_details"),
+                    _field(usage, "cache_creation")):
+        count = _int(_field(details, "ephemeral_1h_input_tokens"))
+        if count:
+            return count
+    return 0
 
 
 def is_priced(model: str) -> bool:
@@ -390,16 +422,21 @@ def _count_text(tokenizer: Any, text: str) -> int:
     return len(tokenizer.encode(text).ids)  # huggingface tokenizers
 
 
-def _price_with(prices: Prices, usage: Usage) -> float | None:
-    # None when the call wrote to the prompt cache and no write rate is known
+def _price_with(prices: Prices, usage: Usage) -> tuple[float | None, str]:
+    # (None, which rate is missing) when the call wrote to the prompt cache
+    # and the rate of those writes is not known
     input_tokens = usage.input_tokens or 0
     prices = prices.for_prompt(input_tokens)
     output_tokens = usage.output_tokens or 0
     cached = min(usage.cached_tokens, input_tokens)
     written = min(usage.cache_write_tokens, input_tokens - cached)
+    one_hour = min(usage.cache_write_1h_tokens or 0, written)
     write_rate = prices.cache_write_input_per_million
-    if written and write_rate is None:
-        return None
+    write_1h_rate = prices.cache_write_1h_input_per_million
+    if written > one_hour and write_rate is None:
+        return None, "write"
+    if one_hour and write_1h_rate is None:
+        return None, "one-hour"
     # a missing read rate falls back to the input rate: reads are never
     # billed above it, so the figure can only be too high, never too low
     cached_rate = prices.cached_input_per_million
@@ -413,11 +450,12 @@ def _price_with(prices: Prices, usage: Usage) -> float | None:
     dollars_per_million = (
         (input_tokens - cached - written) * prices.input_per_million
         + cached * cached_rate
-        + (written * write_rate if written else 0.0)
+        + ((written - one_hour) * write_rate if written > one_hour else 0.0)
+        + (one_hour * write_1h_rate if one_hour else 0.0)
         + (output_tokens - reasoning) * prices.output_per_million
         + reasoning * reasoning_rate
     )
-    return dollars_per_million / PER_MILLION
+    return dollars_per_million / PER_MILLION, ""
 
 
 def _model_info(model: str) -> tuple[str | None, dict[str, Any] | None]:

@@ -36,7 +36,7 @@ SCHEMA_VERSION = 1
 # Nullable columns added without a version change: a file written before one
 # existed reads it as null (unknown), and older readers pass over it.  The
 # version changes only when a column changes meaning or goes away.
-LATER_COLUMNS = ("cache_write_tokens",)
+LATER_COLUMNS = ("cache_write_tokens", "cache_write_1h_tokens")
 SCHEMA_KEY = b"mre_eval.schema_version"
 
 RESULT_COLUMNS: dict[str, pa.DataType] = {
@@ -51,6 +51,7 @@ RESULT_COLUMNS: dict[str, pa.DataType] = {
     "output_tokens": pa.int64(),     # includes reasoning_tokens
     "cached_tokens": pa.int64(),     # read from the provider's prompt cache
     "cache_write_tokens": pa.int64(),  # written to it (billed above input)
+    "cache_write_1h_tokens": pa.int64(),  # of those, written for one hour
     "reasoning_tokens": pa.int64(),
     "cost_usd": pa.float64(),        # null: unpriced, never 0 for unknown
     "cost_source": pa.string(),      # recorded | provider | override | price_map

@@ -74,11 +74,15 @@ class PriceOverride(_Strict):
     cache_write_input_per_million: float | None = Field(
         None, ge=0, description="prompt-cache writes; without it a call that "
         "writes to the cache is unpriced")
+    cache_write_1h_input_per_million: float | None = Field(
+        None, ge=0, description="one-hour prompt-cache writes; without it a "
+        "call that writes to the cache for one hour is unpriced")
 
     def prices(self) -> Prices:
         return Prices(self.input_per_million, self.output_per_million,
                       self.cached_input_per_million, self.reasoning_per_million,
-                      self.cache_write_input_per_million)
+                      self.cache_write_input_per_million,
+                      self.cache_write_1h_input_per_million)
 
 
 class ModelSpec(_Strict):

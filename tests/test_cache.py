@@ -14,7 +14,7 @@ import pytest
 
 from mre_eval.cache import ResponseCache
 from mre_eval.errors import DataError
-from mre_eval.pricing import Cost, Usage
+from mre_eval.pricing import Cost, Usage, price_call
 from mre_eval.providers.base import CallOutcome
 
 MESSAGES = [{"role": "system", "content": "Be brief."},
@@ -202,3 +202,60 @@ def test_a_cache_from_before_run_stamps_is_upgraded(tmp_path: Path) -> None:
 
     assert hit is not None and hit.response == "old answer"
     assert hit.cost == Cost(0.001, "price_map") and hit.paid_by_run is None
+
+
+def _claude_outcome() -> CallOutcome:
+    # the usage litellm reports for a Claude reply that wrote one-hour entries
+    usage = Usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000,
+                  cache_write_1h_tokens=6_000)
+    return CallOutcome(response="ok", usage=usage,
+                       cost=price_call("claude-sonnet-4-5", usage), latency_s=0.4)
+
+
+def test_a_hit_keeps_the_one_hour_writes_and_reprices_to_the_original(
+        cache: ResponseCache) -> None:
+    original = _claude_outcome()
+    assert original.cost.priced
+    cache.put("claude", original)
+
+    hit = cache.get("claude")
+    assert hit is not None and hit.usage == original.usage
+    assert price_call("claude-sonnet-4-5", hit.usage) == original.cost
+    # priced as five-minute writes it would be less: the split mattered
+    five_minute = Usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)
+    assert price_call("claude-sonnet-4-5", five_minute).usd < original.cost.usd
+
+
+def test_a_cache_from_before_one_hour_writes_keeps_its_answers(
+        tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    old_usage = Usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)
+    paid = price_call("claude-sonnet-4-5", old_usage)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, "
+            "input_tokens INTEGER, output_tokens INTEGER, cached_tokens INTEGER "
+            "NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0, "
+            "cache_write_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL, "
+            "cost_source TEXT, latency_s REAL, created_at REAL NOT NULL, "
+            "run_id TEXT)")
+        db.execute("INSERT INTO responses VALUES ('k', 'old answer', 12000, 300, "
+                   "2000, 0, 9000, ?, 'price_map', 0.5, 0, 'old-run')",
+                   (paid.usd,))
+
+    with ResponseCache(path) as upgraded:
+        hit = upgraded.get("k")
+        upgraded.put("new", _claude_outcome())
+        new = upgraded.get("new")
+
+    assert hit is not None and hit.response == "old answer"
+    assert hit.paid_by_run == "old-run" and hit.cost == paid
+    # the split was never recorded: unknown, not zero, and priced as before
+    assert hit.usage.cache_write_1h_tokens is None
+    assert hit.usage.cache_write_tokens == 9_000
+    assert price_call("claude-sonnet-4-5", hit.usage) == paid
+    assert new is not None and new.usage.cache_write_1h_tokens == 6_000
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM responses").fetchone()[0] == 2
+        assert db.execute("SELECT cache_write_1h_tokens FROM responses "
+                          "WHERE key = 'k'").fetchone()[0] is None

@@ -79,3 +79,23 @@ def test_results_written_before_cache_write_tokens_read_it_as_null(
     frame = store.read_results(path)
     assert frame["cache_write_tokens"].isna().all()
     assert str(frame["cache_write_tokens"].dtype) == "Int64"
+
+
+def test_results_written_before_one_hour_writes_read_them_as_null(
+        tmp_path: Path) -> None:
+    rows = [{"run_id": "r", "example_id": "e1", "model": "m", "repeat": 0,
+             "input_tokens": 10, "cache_write_tokens": 4,
+             "cache_write_1h_tokens": 3}]
+    path = tmp_path / store.RESULTS_FILE
+    store.write_results(store.results_frame(rows), path)
+    assert store.read_results(path)["cache_write_1h_tokens"].tolist() == [3]
+    # a nullable column added later keeps the schema version
+    assert store._schema_version(path) == store.SCHEMA_VERSION == 1
+
+    older = {k: v for k, v in store.RESULT_COLUMNS.items()
+             if k != "cache_write_1h_tokens"}
+    store.write_table(store.results_frame(rows), path, older)
+    frame = store.read_results(path)
+    assert frame["cache_write_1h_tokens"].isna().all()
+    assert str(frame["cache_write_1h_tokens"].dtype) == "Int64"
+    assert frame["cache_write_tokens"].tolist() == [4]

@@ -366,3 +366,29 @@ def test_an_unpriced_judge_is_counted_not_zero(
         app, ["show", "--reports", reports, "--json"]).output)
     assert shown["totals"]["grader_unpriced_rows"] == 6
     assert shown["rows"][0]["grader_unpriced_calls"] == 6
+
+
+def test_a_run_from_before_one_hour_writes_resumes(tmp_path: Path,
+                                                   openai_stub: StubServer,
+                                                   tiny_key: str) -> None:
+    suite = write_suite(tmp_path, tiny_suite_data(openai_stub.url))
+    first = run_suite(suite, _settings(tmp_path))
+    path = first.run_dir / store.RESULTS_FILE
+    # the file an older mre-eval wrote: no cache_write_1h_tokens, half the rows
+    older = {k: v for k, v in store.RESULT_COLUMNS.items()
+             if k != "cache_write_1h_tokens"}
+    kept = store.read_results(path).iloc[:3]
+    store.write_table(kept, path, older)
+    assert "cache_write_1h_tokens" not in pd.read_parquet(path).columns
+
+    report = resume_run(first.run_dir.name, _settings(tmp_path))
+    assert report.status == "complete"
+    frame = store.read_results(first.run_dir)
+    assert len(frame) == 6
+    by_id = frame.set_index(["example_id", "model", "prompt_variant", "repeat"])
+    old_keys = set(kept.set_index(["example_id", "model", "prompt_variant",
+                                   "repeat"]).index)
+    one_hour = by_id["cache_write_1h_tokens"]
+    assert one_hour[list(old_keys)].isna().all()
+    assert (one_hour.drop(list(old_keys)) == 0).all()
+    assert frame["cost_usd"].tolist() == pytest.approx([MINI_CALL_USD] * 6)

@@ -266,3 +266,39 @@ def test_claude_cache_writes_are_logged_and_priced_at_the_write_rate(
                 + 300 * info["output_cost_per_token"])
     assert row["cost_usd"] == pytest.approx(expected, rel=1e-12)
     assert row["cost_source"] == "price_map"
+
+
+def test_claude_one_hour_cache_writes_are_logged_at_the_one_hour_rate(
+        logged) -> None:
+    litellm, writer = logged
+    info = litellm.model_cost["claude-sonnet-4-5"]
+    # the usage litellm builds from an Anthropic reply with one-hour writes
+    reply = {"choices": [{"message": {"role": "assistant", "content": "ok"}}],
+             "usage": {"prompt_tokens": 12_000, "completion_tokens": 300,
+                       "total_tokens": 12_300, "prompt_tokens_details": {
+                           "cached_tokens": 2_000, "cache_creation_tokens": 9_000,
+                           "cache_creation_token_details": {
+                               "ephemeral_5m_input_tokens": 3_000,
+                               "ephemeral_1h_input_tokens": 6_000}}}}
+    costs: list[float] = []
+
+    async def call() -> None:
+        response = await litellm.acompletion(
+            model="anthropic/claude-sonnet-4-5", messages=_messages("one-hour"),
+            mock_response=reply, metadata={"feature": "chat"})
+        costs.append(response._hidden_params["response_cost"])
+        await asyncio.sleep(0.2)  # litellm runs async success hooks as tasks
+
+    asyncio.run(call())
+    (row,) = _rows(writer, "one-hour")
+    assert (row["input_tokens"], row["cached_tokens"], row["cache_write_tokens"],
+            row["cache_write_1h_tokens"]) == (12_000, 2_000, 9_000, 6_000)
+    expected = (1_000 * info["input_cost_per_token"]
+                + 2_000 * info["cache_read_input_token_cost"]
+                + 3_000 * info["cache_creation_input_token_cost"]
+                + 6_000 * info["cache_creation_input_token_cost_above_1hr"]
+                + 300 * info["output_cost_per_token"])
+    assert row["cost_usd"] == pytest.approx(expected, rel=1e-12)
+    assert row["cost_source"] == "price_map"
+    # litellm's own figure for the call agrees
+    assert costs == [pytest.approx(expected, rel=1e-12)]

@@ -277,3 +277,44 @@ def test_sqlite_log_of_an_older_version_gains_the_new_column(tmp_path: Path) -> 
     SqliteSink(path).append([{**GOOD, "cache_write_tokens": 7}])
     rows, _ = _load(tmp_path, path)
     assert [r["cache_write_tokens"] for r in rows] == [None, 7]
+
+
+def test_sqlite_log_without_one_hour_writes_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    from mre_eval.observe.writer import SqliteSink
+
+    path = tmp_path / "calls.db"
+    old = [c for c in ingest.RECORD_COLUMNS if c != "cache_write_1h_tokens"]
+    con = sqlite3.connect(path)
+    con.execute(f"CREATE TABLE calls ({', '.join(old)})")
+    con.execute("INSERT INTO calls (ts, model, input_tokens, output_tokens, "
+                "cache_write_tokens) VALUES ('2026-11-01T10:00:00Z', "
+                "'claude-sonnet-4-5', 500, 1, 300)")
+    con.commit()
+    con.close()
+    SqliteSink(path).append([{**GOOD, "cache_write_tokens": 7,
+                              "cache_write_1h_tokens": 5}])
+    rows, _ = _load(tmp_path, path)
+    assert [(r["cache_write_tokens"], r["cache_write_1h_tokens"])
+            for r in rows] == [(300, None), (7, 5)]
+
+
+def test_json_lines_and_csv_carry_one_hour_writes(tmp_path: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    log.write_text(json.dumps({**GOOD, "cache_write_tokens": 9,
+                               "cache_write_1h_tokens": 6}) + "\n"
+                   + json.dumps({**GOOD, "ts": "2026-11-02T11:00:00Z"}) + "\n")
+    rows, problems = _load(tmp_path, log)
+    assert problems.malformed == 0
+    assert [r["cache_write_1h_tokens"] for r in rows] == [6, None]
+
+    export = tmp_path / "calls.csv"
+    export.write_text("created_at,llm,prompt,completion,writes,writes_1h\n"
+                      "2026-11-02T10:00:00Z,gpt-4o,100,10,40,30\n")
+    mapping = read_mapping(pairs=["ts=created_at", "model=llm",
+                                  "input_tokens=prompt", "output_tokens=completion",
+                                  "cache_write_tokens=writes",
+                                  "cache_write_1h_tokens=writes_1h"])
+    (row,), problems = _load(tmp_path, export, mapping=mapping)
+    assert problems.malformed == 0 and row["cache_write_1h_tokens"] == 30

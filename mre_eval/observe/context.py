@@ -92,18 +92,23 @@ class track:  # noqa: N801  (used as a context manager, reads like a function)
     def usage(self, input_tokens: int | None, output_tokens: int | None,
               cached_tokens: int = 0, reasoning_tokens: int = 0,
               cost_usd: float | None = None, *,
-              cache_write_tokens: int = 0) -> None:
+              cache_write_tokens: int = 0,
+              cache_write_1h_tokens: int = 0) -> None:
         """Say what the call consumed; ``cost_usd`` if the provider billed it.
 
         ``input_tokens`` counts every prompt token, including the
         ``cached_tokens`` read from the prompt cache and the
         ``cache_write_tokens`` written to it (Anthropic reports its
         ``input_tokens`` without either: add its ``cache_read_input_tokens``
-        and ``cache_creation_input_tokens`` to it).
+        and ``cache_creation_input_tokens`` to it).  ``cache_write_1h_tokens``
+        is the part of those writes made for one hour (Anthropic's
+        ``cache_creation.ephemeral_1h_input_tokens``), billed at a higher rate.
         """
         self.record.usage = Usage(input_tokens, output_tokens,
                                   cached_tokens or 0, reasoning_tokens or 0,
-                                  cache_write_tokens or 0)
+                                  max(cache_write_tokens or 0,
+                                      cache_write_1h_tokens or 0),
+                                  cache_write_1h_tokens or 0)
         self._given_cost = cost_usd
 
     def __enter__(self) -> track:

@@ -19,9 +19,13 @@ A span is a model call when it carries ``gen_ai.request.model`` (or
 ``gen_ai.usage.cache_read.input_tokens`` and writes from
 ``gen_ai.usage.cache_creation.input_tokens`` (older spellings are read too),
 both counted as part of the input tokens, as the conventions say.  The
-conventions have no attribute for the product feature or user tier, so they
-are read from the span's (or its resource's) ``feature`` / ``app.feature`` and
-``user_tier`` / ``app.user_tier`` attributes.  Other spans are skipped and counted.
+conventions have no attribute for the one-hour part of the cache writes, so a
+span's writes are priced at the five-minute write rate (one-hour writes are
+billed higher: such a span reports less than the bill).  They have no
+attribute for the product feature or user tier either, so those are read
+from the span's (or its resource's) ``feature`` / ``app.feature`` and
+``user_tier`` / ``app.user_tier`` attributes.  Other spans are skipped and
+counted.
 """
 
 from __future__ import annotations

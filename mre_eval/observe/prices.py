@@ -8,9 +8,10 @@ Within one long-context tier ``price_call`` is linear in every token count,
 so each model gets one set of rates per tier, the view takes a row's tier
 from its prompt tokens, and the figures are the ones ``price_call`` would
 return row by row; the token rules (cached reads and cache writes are
-part of the input, reasoning tokens part of the output, each capped by its
-total) are the same.  Rows whose model has no price stay unpriced, and so do
-rows with cache writes on a model with no known cache-write price.
+part of the input, one-hour writes part of the writes, reasoning tokens part
+of the output, each capped by its total) are the same.  Rows whose model has
+no price stay unpriced, and so do rows with cache writes on a model with no
+known cache-write price, or one-hour writes with no known one-hour price.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class UnitRates:
     output: float
     reasoning: float
     write: float | None  # None: no cache-write price, writes leave a call unpriced
+    write_1h: float | None = None  # the same for one-hour writes
     from_tokens: int = _ANY_PROMPT  # the fewest prompt tokens these apply to
 
 
@@ -63,10 +65,12 @@ def _rates_of(model: str, from_tokens: int, prices: Prices) -> UnitRates:
 
     write = None if prices.cache_write_input_per_million is None else one(
         Usage(1, 0, cache_write_tokens=1))
+    write_1h = None if prices.cache_write_1h_input_per_million is None else one(
+        Usage(1, 0, cache_write_tokens=1, cache_write_1h_tokens=1))
     return UnitRates(input=one(Usage(1, 0)), cached=one(Usage(1, 0, cached_tokens=1)),
                      output=one(Usage(0, 1)),
                      reasoning=one(Usage(0, 1, reasoning_tokens=1)), write=write,
-                     from_tokens=from_tokens)
+                     write_1h=write_1h, from_tokens=from_tokens)
 
 
 def create_priced_view(con: Any, source: str = "raw_calls",
@@ -92,19 +96,20 @@ def create_priced_view(con: Any, source: str = "raw_calls",
                  ", ".join(unpriced))
     con.execute("CREATE OR REPLACE TEMP TABLE unit_rates (model VARCHAR, "
                 "from_tokens BIGINT, r_in DOUBLE, r_cached DOUBLE, r_out DOUBLE, "
-                "r_reason DOUBLE, r_write DOUBLE)")
+                "r_reason DOUBLE, r_write DOUBLE, r_write_1h DOUBLE)")
     if rates:
-        con.executemany("INSERT INTO unit_rates VALUES (?, ?, ?, ?, ?, ?, ?)",
+        con.executemany("INSERT INTO unit_rates VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [(m, r.from_tokens, r.input, r.cached, r.output,
-                          r.reasoning, r.write)
+                          r.reasoning, r.write, r.write_1h)
                          for m, tiers in rates.items() for r in tiers])
     con.execute(
         f"CREATE OR REPLACE VIEW {view} AS SELECT c.* REPLACE ("
         f"coalesce(c.cost_usd, {_cost_sql()}) AS cost_usd, "
         "CASE WHEN c.cost_usd IS NOT NULL OR c.input_tokens IS NULL "
         "OR c.output_tokens IS NULL THEN c.cost_source "
-        "WHEN u.model IS NOT NULL AND (u.r_write IS NOT NULL OR "
-        "coalesce(c.cache_write_tokens, 0) = 0) THEN 'price_map' "
+        "WHEN u.model IS NOT NULL "
+        f"AND (u.r_write IS NOT NULL OR {_WRITTEN_5M} = 0) "
+        f"AND (u.r_write_1h IS NOT NULL OR {_WRITTEN_1H} = 0) THEN 'price_map' "
         f"ELSE '{NO_PRICE}' END AS cost_source) "
         # each row takes the highest tier its prompt tokens reach
         f"FROM {source} c ASOF LEFT JOIN unit_rates u "
@@ -112,14 +117,23 @@ def create_priced_view(con: Any, source: str = "raw_calls",
     return unpriced
 
 
+# the token rules of price_call, in SQL: cached reads and cache writes are
+# capped by the input, one-hour writes by the writes, reasoning by the output
+_CACHED = "LEAST(coalesce(c.cached_tokens, 0), c.input_tokens)"
+_WRITTEN = f"LEAST(coalesce(c.cache_write_tokens, 0), c.input_tokens - {_CACHED})"
+# null one-hour writes were not reported: priced at the five-minute rate
+_WRITTEN_1H = f"LEAST(coalesce(c.cache_write_1h_tokens, 0), {_WRITTEN})"
+_WRITTEN_5M = f"({_WRITTEN} - {_WRITTEN_1H})"
+_REASONING = "LEAST(coalesce(c.reasoning_tokens, 0), c.output_tokens)"
+
+
 def _cost_sql() -> str:
-    # a row with cache writes and no write rate gets NULL: unpriced, not 0
-    cached = "LEAST(coalesce(c.cached_tokens, 0), c.input_tokens)"
-    written = (f"LEAST(coalesce(c.cache_write_tokens, 0), "
-               f"c.input_tokens - {cached})")
-    reasoning = "LEAST(coalesce(c.reasoning_tokens, 0), c.output_tokens)"
-    return (f"(c.input_tokens - {cached} - {written}) * u.r_in + "
-            f"{cached} * u.r_cached + "
-            f"CASE WHEN {written} > 0 THEN {written} * u.r_write ELSE 0 END + "
-            f"(c.output_tokens - {reasoning}) * u.r_out + "
-            f"{reasoning} * u.r_reason")
+    # a row with writes whose rate is unknown gets NULL: unpriced, not 0
+    return (f"(c.input_tokens - {_CACHED} - {_WRITTEN}) * u.r_in + "
+            f"{_CACHED} * u.r_cached + "
+            f"CASE WHEN {_WRITTEN_5M} > 0 THEN {_WRITTEN_5M} * u.r_write "
+            "ELSE 0 END + "
+            f"CASE WHEN {_WRITTEN_1H} > 0 THEN {_WRITTEN_1H} * u.r_write_1h "
+            "ELSE 0 END + "
+            f"(c.output_tokens - {_REASONING}) * u.r_out + "
+            f"{_REASONING} * u.r_reason")

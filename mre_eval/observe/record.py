@@ -4,9 +4,12 @@ A record is one JSON object per line in a JSONL log (or one row of a SQLite
 log or a compacted parquet file).  Token counts follow :mod:`mre_eval.pricing`:
 ``input_tokens`` includes ``cached_tokens`` (read from the prompt cache) and
 ``cache_write_tokens`` (written to it), and ``output_tokens`` includes
-``reasoning_tokens``.  Logs written before ``cache_write_tokens`` existed read
-it as null.  ``cost_usd`` is ``None`` when the call could not be
-priced; it is never written as 0 for an unknown price.
+``reasoning_tokens``.  ``cache_write_1h_tokens`` is the part of the cache
+writes the provider reported as one-hour writes, priced at the one-hour write
+rate.  Logs written before ``cache_write_tokens`` or ``cache_write_1h_tokens``
+existed read them as null; null one-hour writes are priced as writes without a
+reported lifetime, at the five-minute rate.  ``cost_usd`` is ``None`` when the
+call could not be priced; it is never written as 0 for an unknown price.
 
 The request's text is not kept unless the caller asks for it; its sha256 and
 its length in characters are always kept, so identical requests can be counted
@@ -36,6 +39,7 @@ RECORD_COLUMNS: dict[str, str] = {
     "output_tokens": "BIGINT",
     "cached_tokens": "BIGINT",
     "cache_write_tokens": "BIGINT",
+    "cache_write_1h_tokens": "BIGINT",
     "reasoning_tokens": "BIGINT",
     "cost_usd": "DOUBLE",
     "cost_source": "VARCHAR",
@@ -104,6 +108,8 @@ class CallRecord:
             "output_tokens": usage.output_tokens,
             "cached_tokens": usage.cached_tokens if self.usage else None,
             "cache_write_tokens": usage.cache_write_tokens if self.usage else None,
+            "cache_write_1h_tokens": (usage.cache_write_1h_tokens
+                                      if self.usage else None),
             "reasoning_tokens": usage.reasoning_tokens if self.usage else None,
             "cost_usd": self.cost.usd,
             "cost_source": self._cost_source(usage),

@@ -23,7 +23,9 @@ with no known one-hour rate is unpriced for the same reason.  Writes no
 lifetime is reported for are priced at the five-minute write rate, as litellm
 prices them; ``cache_write_1h_tokens`` is ``None`` where the split was never
 recorded (usage kept before mre-eval recorded it), and such writes are priced
-the same way.
+the same way.  Twelve-hour writes (``ephemeral_12h_input_tokens``, priced by
+``cache_creation_input_token_cost_above_12hr`` for some OpenAI models) are not
+told apart: they are priced at the standard write rate, below their bill.
 
 Long-context tiers (the map's ``*_above_200k_tokens`` keys and their kin) are
 applied as litellm applies them: the prompt tokens of the call, cached reads

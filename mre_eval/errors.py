@@ -8,7 +8,7 @@
     ├── ProviderError            a model call failed after every retry
     ├── GradingError             a response could not be graded, at a known cost
     ├── IntegrityError           a file does not match the hash it was saved with
-    └── SpendCapReached          the run stopped before it could exceed --max-spend
+    └── SpendCapReached          the run stopped short of exceeding --max-spend
 
 Messages say what the bad value was, what is allowed and how to fix it.
 """

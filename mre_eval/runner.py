@@ -288,7 +288,8 @@ def _finished_rows(run_dir: Path) -> list[dict[str, Any]]:
 def _missing(value: Any) -> bool:
     import pandas as pd
 
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return (value is None or value is pd.NA
+            or (isinstance(value, float) and value != value))
 
 
 def _settings_from_meta(settings: RunSettings, meta: dict[str, Any]) -> RunSettings:

@@ -146,7 +146,8 @@ class DatasetSpec(_Strict):
     input: str | None = Field("input", description="column with the request text")
     messages: str | None = Field(None, description="column with chat messages")
     reference: str | None = Field(None, description="column with the reference")
-    task_type_column: str | None = Field(None, description="column naming the task type")
+    task_type_column: str | None = Field(
+        None, description="column naming the task type")
     task_type: str | None = Field(None, description="one task type for every row")
 
     @model_validator(mode="after")

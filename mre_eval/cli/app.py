@@ -46,7 +46,8 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
+    debug: bool = typer.Option(False, "--debug",
+                               help="Show tracebacks and debug logs."),
 ) -> None:
     from mre_eval.console import setup_logging
 

@@ -26,8 +26,8 @@ def run(
                                  "worst-case cost per model; call nothing."),
     repeats: Optional[int] = typer.Option(None, "--repeats", min=1,
                                           help="Samples per example."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1,
-                                        help="Only the first N examples per task type."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", min=1, help="Only the first N examples per task type."),
     concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1),
     reports: Path = typer.Option(Path("reports"), "--reports",
                                  help="Folder that holds run folders."),

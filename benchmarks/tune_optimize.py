@@ -25,7 +25,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from bench_optimize import honesty, routerbench, split, yardstick
+from bench_optimize import honesty, routerbench, split, thresholds, yardstick
 
 
 def inner_split(results, examples, salt: int, held: int = 30) -> tuple:
@@ -49,13 +49,12 @@ def main() -> None:
         for salt in range(args.splits):
             parts = inner_split(fit_r, fit_e, salt)
             for gap in (0.02, 0.05):
+                limits = thresholds(parts[0], gap)
                 for gate in ("lower_bound", "point"):
                     for row in honesty(*parts, gap, gate, Path(tmp)):
                         _add(table, "ours", row, row["threshold"])
                     if args.skip_yardstick:
                         continue
-                    limits = {r["task"]: r["threshold"] for r in
-                              honesty_thresholds(parts[0], gap)}
                     for row in yardstick(*parts, gap, gate):
                         _add(table, "yardstick", row, limits[row["task"]])
     for key in sorted(table):
@@ -68,11 +67,6 @@ def main() -> None:
                               for k in table if table[k][name]), 1)
               for name in ("ours", "yardstick")}
     print(json.dumps({"sum_of_cell_savings": totals}))
-
-
-def honesty_thresholds(results, gap: float) -> list[dict]:
-    from bench_optimize import thresholds
-    return [{"task": t, "threshold": v} for t, v in thresholds(results, gap).items()]
 
 
 def _add(table, name: str, row: dict, threshold: float) -> None:

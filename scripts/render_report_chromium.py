@@ -22,6 +22,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -94,10 +95,9 @@ def check_report(html: Path, png: Path, chromium: str,
     _chromium(chromium, [f"--window-size=1280,{height}",
                          f"--screenshot={png.resolve()}",
                          "--virtual-time-budget=5000", url], timeout)
-    result.colours = _colours(png)
+    result.colours, *result.plot_colours = _colours(png, boxes)
     if result.colours < 16:
         result.problems.append(f"the screenshot is blank ({result.colours} colours)")
-    result.plot_colours = [_colours(png, box) for box in boxes]
     blank = [i for i, n in enumerate(result.plot_colours)
              if n < MIN_PLOT_COLOURS]
     if blank:
@@ -119,18 +119,22 @@ def _chromium(binary: str, args: list[str], timeout: float) -> str:
     return done.stdout
 
 
-def _colours(png: Path, box: dict[str, int] | None = None) -> int:
+def _colours(png: Path, boxes: list[dict[str, int]]) -> list[int]:
+    """Distinct colours on the whole screenshot, then within each box."""
     from PIL import Image
 
     if not png.exists():
-        return 0
-    with Image.open(png) as image:
-        image = image.convert("RGB")
-        if box is not None:
-            x, y = box["drawn-x"], box["drawn-y"]
-            image = image.crop((x, y, x + box["drawn-width"],
-                                y + box["drawn-height"]))
-        found = image.getcolors(maxcolors=1 << 16)
+        return [0] * (1 + len(boxes))
+    with Image.open(png) as shot:
+        image = shot.convert("RGB")
+    crops = [image.crop((b["drawn-x"], b["drawn-y"],
+                         b["drawn-x"] + b["drawn-width"],
+                         b["drawn-y"] + b["drawn-height"])) for b in boxes]
+    return [_count(part) for part in (image, *crops)]
+
+
+def _count(image: Any) -> int:
+    found = image.getcolors(maxcolors=1 << 16)
     return (1 << 16) if found is None else len(found)
 
 

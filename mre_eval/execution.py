@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from mre_eval.console import usd
 from mre_eval.errors import MreEvalError
 from mre_eval.graders import Grader, Sample, make_grader
 from mre_eval.plan import Job, worst_case_cost
@@ -146,10 +146,10 @@ class Execution:
             while self.tally.spent_usd + self._reserved + worst > self.max_spend_usd:
                 if self._in_flight == 0:
                     self.tally.stop_reason = (
-                        f"spend cap {_dollars(self.max_spend_usd)}: "
-                        f"{_dollars(self.tally.spent_usd)} spent, and the next call "
+                        f"spend cap {usd(self.max_spend_usd)}: "
+                        f"{usd(self.tally.spent_usd)} spent, and the next call "
                         f"({job.model.name} on example {job.example.id!r}) could "
-                        f"cost up to {_dollars(worst)}")
+                        f"cost up to {usd(worst)}")
                     return None
                 await self._room.wait()
             self._reserved += worst
@@ -234,14 +234,6 @@ class Execution:
         self.checkpoint(self.rows)
         took = time.monotonic() - start
         self._next_checkpoint = time.monotonic() + max(CHECKPOINT_EVERY_S, 10 * took)
-
-
-def _dollars(value: float) -> str:
-    """Dollars to three significant digits, so a cap of $0.0005 is not $0.00."""
-    if value <= 0:
-        return "$0.00"
-    digits = max(2, 2 - math.floor(math.log10(value)))
-    return f"${value:.{digits}f}"
 
 
 def _digest(text: str | None) -> str | None:

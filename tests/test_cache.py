@@ -181,15 +181,23 @@ def test_a_hit_names_the_run_that_paid(cache: ResponseCache) -> None:
     assert anon is not None and anon.paid_by_run is None
 
 
+# the responses table as the first caches wrote it, before any later column
+_FIRST_COLUMNS = (
+    "key TEXT PRIMARY KEY, response TEXT NOT NULL, input_tokens INTEGER, "
+    "output_tokens INTEGER, cached_tokens INTEGER NOT NULL DEFAULT 0, "
+    "reasoning_tokens INTEGER NOT NULL DEFAULT 0, "
+    "cache_write_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL, "
+    "cost_source TEXT, latency_s REAL, created_at REAL NOT NULL")
+
+
+def _old_table(db: sqlite3.Connection, *later: str) -> None:
+    db.execute(f"CREATE TABLE responses ({', '.join((_FIRST_COLUMNS, *later))})")
+
+
 def test_a_cache_from_before_run_stamps_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, "
-            "input_tokens INTEGER, output_tokens INTEGER, cached_tokens INTEGER "
-            "NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0, "
-            "cache_write_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL, "
-            "cost_source TEXT, latency_s REAL, created_at REAL NOT NULL)")
+        _old_table(db)
         db.execute("INSERT INTO responses (key, response, input_tokens, "
                    "output_tokens, cost_usd, cost_source, latency_s, created_at) "
                    "VALUES ('k', 'old answer', 10, 2, 0.001, 'price_map', 0.5, 0)")
@@ -232,13 +240,7 @@ def test_a_cache_from_before_one_hour_writes_keeps_its_answers(
     old_usage = Usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)
     paid = price_call("claude-sonnet-4-5", old_usage)
     with sqlite3.connect(path) as db:
-        db.execute(
-            "CREATE TABLE responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, "
-            "input_tokens INTEGER, output_tokens INTEGER, cached_tokens INTEGER "
-            "NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0, "
-            "cache_write_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL, "
-            "cost_source TEXT, latency_s REAL, created_at REAL NOT NULL, "
-            "run_id TEXT)")
+        _old_table(db, "run_id TEXT")
         db.execute("INSERT INTO responses VALUES ('k', 'old answer', 12000, 300, "
                    "2000, 0, 9000, ?, 'price_map', 0.5, 0, 'old-run')",
                    (paid.usd,))

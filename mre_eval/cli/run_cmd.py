@@ -199,7 +199,7 @@ def _print_dry_run(suite: Any, estimates: list[Any], as_json: bool) -> None:
         return
     table = Table("model", "calls", "prompt tokens", "worst-case cost",
                   title=f"{suite.name}: dry run, nothing called", title_justify="left")
-    reasons = {name: why for name, why in unbounded_reasons(suite)}
+    reasons = dict(unbounded_reasons(suite))
     for entry in estimates:
         table.add_row(entry.model, str(entry.calls), f"{entry.prompt_tokens:,}",
                       view.usd(entry.worst_case_usd,

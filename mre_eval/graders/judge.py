@@ -25,7 +25,7 @@ from pydantic import Field, field_validator
 
 from mre_eval.errors import ConfigError, GradingError, ProviderError
 from mre_eval.graders.base import Grade, Grader, Options, Sample
-from mre_eval.pricing import price_call
+from mre_eval.pricing import price_call, usage_of
 
 DEFAULT_RUBRIC = (
     "Judge whether the response answers the request correctly and completely, "
@@ -162,6 +162,4 @@ def parse_score(text: str, scale: int) -> float | None:
 
 def judge_cost(model: str, reply: Any) -> float | None:
     """Dollars the judge call cost, from its usage block; ``None`` when unknown."""
-    from mre_eval.providers.live import usage_of
-
     return price_call(model, usage_of(reply)).usd

@@ -26,6 +26,7 @@ _NUMBER = re.compile(
     r"(?<![\w.])(?:[-+−][$€£¥]?)?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?"
     r"(?:[eE][-+]?\d+)?(?![\w])")
 _ANSWER_MARK = re.compile(r"answer\s*(?:is|:|=)|####|\\boxed\{", re.IGNORECASE)
+_NO_CURRENCY = str.maketrans("", "", "$€£¥")
 
 
 class NumericOptions(ExpectedOptions):
@@ -91,7 +92,7 @@ def _numbers(text: str) -> list[float]:
     found = []
     for match in _NUMBER.finditer(text):
         token = match.group(0).replace(",", "").replace("−", "-")
-        token = token.translate(str.maketrans("", "", "$€£¥"))
+        token = token.translate(_NO_CURRENCY)
         if any(ch.isdigit() for ch in token):
             try:
                 found.append(float(token))

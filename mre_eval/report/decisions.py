@@ -13,7 +13,7 @@ import math
 from html import escape
 from typing import Any
 
-from mre_eval.console import usd
+from mre_eval.console import pct, usd
 from mre_eval.report.data import Point, TaskView
 
 
@@ -59,7 +59,7 @@ def _routes_table(record: dict[str, Any], choices: dict[str, int]) -> str:
         name = f"{route.get('model')}:{route.get('prompt_variant')}"
         seen.add(name)
         rows += (f"<tr><td>{escape(str(route.get('tier', '-')))}</td>"
-                 f"<td>{escape(name)}</td><td>{_share(route.get('share'))}</td>"
+                 f"<td>{escape(name)}</td><td>{pct(route.get('share'))}</td>"
                  f"<td>{choices.get(name, 0)}</td></tr>")
     for name, count in sorted(choices.items()):
         if name not in seen:  # a cascade member the routes list leaves out
@@ -123,10 +123,6 @@ def _quality(estimate: dict[str, Any] | None) -> str:
 
 def _words(key: str) -> str:
     return key.removesuffix("_pct").replace("_", " ")
-
-
-def _share(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.1%}"
 
 
 def _pct(value: Any) -> str:

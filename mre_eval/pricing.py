@@ -375,11 +375,6 @@ def _one_hour_writes(prompt: Any, usage: Any) -> int:
     return 0
 
 
-def is_priced(model: str) -> bool:
-    """Whether litellm's map knows a price for ``model``."""
-    return map_prices(model) is not None
-
-
 def count_tokens(model: str, text: str | None = None,
                  messages: list[dict[str, Any]] | None = None) -> int:
     """Count tokens with the tokenizer litellm picks for ``model``.

@@ -90,10 +90,7 @@ def two_proportion_p(baseline: np.ndarray, current: np.ndarray,
         return 1.0
     p1, p2 = float(baseline.mean()), float(current.mean())
     se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    excess = p1 - p2 - margin
-    if se == 0:
-        return 0.0 if excess > 0 else 1.0
-    return 0.5 * math.erfc(excess / se / math.sqrt(2))
+    return _normal_p(p1 - p2 - margin, se)
 
 
 def paired_bootstrap_p(baseline: np.ndarray, current: np.ndarray,
@@ -145,7 +142,11 @@ def promise_shortfall_p(point: float, low: float, high: float,
     se_promise = max(0.0, high - low) / (2 * 1.959964)
     se_current = float(np.std(current)) / math.sqrt(len(current))
     se = math.hypot(se_promise, se_current)
-    excess = point - float(np.mean(current)) - margin
+    return _normal_p(point - float(np.mean(current)) - margin, se)
+
+
+def _normal_p(excess: float, se: float) -> float:
+    # one-sided p-value of an excess drop under a normal approximation
     if se == 0:
         return 0.0 if excess > 0 else 1.0
     return 0.5 * math.erfc(excess / se / math.sqrt(2))

@@ -64,8 +64,7 @@ class CacheRates:
     requests: float | None = None
     overall: float | None = None
     tolerance: float | None = None
-    per_type: dict[str, dict[str, Any]] | None = None
-    per_type_missing: bool = False
+    per_type: dict[str, dict[str, Any]] | None = None  # None: the report has none
 
     def for_task(self, name: str) -> StreamCache:
         """The rate for task type ``name`` and where it comes from."""
@@ -80,7 +79,7 @@ class CacheRates:
             return StreamCache(name, row["hit_rate"], TASK_TYPE,
                                self._own(name, row))
         why = (f"{self.report} has no per-task-type figures (re-run cache-sim "
-               "to get them)" if self.per_type_missing else
+               "to get them)" if self.per_type is None else
                f"{self.report} holds no {name} traffic")
         over = "" if _unknown(self.requests) else \
             f" over {self.requests:,.0f} requests"
@@ -158,8 +157,9 @@ def _from_report(path: Path) -> CacheRates:
     per_type = rec.get("by_task_type")
     if per_type is not None and not isinstance(per_type, dict):
         raise DataError(f"{where}.by_task_type is not an object of task types")
-    rows = {str(name): _type_row(row, f"{where}.by_task_type.{name}")
-            for name, row in (per_type or {}).items()}
+    rows = None if per_type is None else {
+        str(name): _type_row(row, f"{where}.by_task_type.{name}")
+        for name, row in per_type.items()}
     return CacheRates(
         report=str(path), threshold=_number(rec.get("threshold"), where),
         embedder=str(rec.get("embedder") or data.get("embedder") or "?"),
@@ -167,7 +167,7 @@ def _from_report(path: Path) -> CacheRates:
         overall=_rate(rec["hit_rate"], f"{where}.hit_rate", DataError),
         tolerance=_number(rec.get("tolerance", data.get("tolerance")),
                           f"{where}.tolerance"),
-        per_type=rows, per_type_missing=per_type is None)
+        per_type=rows)
 
 
 def _type_row(row: Any, where: str) -> dict[str, Any]:

@@ -9,13 +9,15 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mre_eval.llm import litellm_module
 from mre_eval import observe
+from mre_eval.llm import litellm_module
 from mre_eval.observe.callback import make_logger, uninstall
 from mre_eval.observe.writer import RecordWriter
+from observe_helpers import CLAUDE, claude_cache_call_usd
 from tests.openai_stub import Fault, StubServer, openai_stub  # noqa: F401
 
 MESSAGES = [{"role": "system", "content": "be brief"},
@@ -241,64 +243,52 @@ def test_a_stream_is_logged_when_it_ends_with_the_provider_usage(
     assert row["tags"] == {"stream": "true"} and row["feature"] == "chat"
 
 
+def _claude_call(litellm, marker: str, usage: dict) -> Any:
+    """A mocked Claude call answering with ``usage``, once its hooks have run."""
+    reply = {"choices": [{"message": {"role": "assistant", "content": "ok"}}],
+             "usage": usage}
+
+    async def call() -> Any:
+        response = await litellm.acompletion(
+            model=CLAUDE, messages=_messages(marker), mock_response=reply,
+            metadata={"feature": "chat"})
+        await asyncio.sleep(0.2)  # litellm runs async success hooks as tasks
+        return response
+
+    return asyncio.run(call())
+
+
 def test_claude_cache_writes_are_logged_and_priced_at_the_write_rate(
         logged) -> None:
     litellm, writer = logged
-    info = litellm.model_cost["claude-sonnet-4-5"]
-    reply = {"choices": [{"message": {"role": "assistant", "content": "ok"}}],
-             "usage": {"prompt_tokens": 12_000, "completion_tokens": 300,
-                       "total_tokens": 12_300, "cache_read_input_tokens": 2_000,
-                       "cache_creation_input_tokens": 9_000}}
+    _claude_call(litellm, "cache-writes", {
+        "prompt_tokens": 12_000, "completion_tokens": 300, "total_tokens": 12_300,
+        "cache_read_input_tokens": 2_000, "cache_creation_input_tokens": 9_000})
 
-    async def call() -> None:
-        await litellm.acompletion(
-            model="anthropic/claude-sonnet-4-5", messages=_messages("cache-writes"),
-            mock_response=reply, metadata={"feature": "chat"})
-        await asyncio.sleep(0.2)  # litellm runs async success hooks as tasks
-
-    asyncio.run(call())
     (row,) = _rows(writer, "cache-writes")
     assert (row["input_tokens"], row["cached_tokens"],
             row["cache_write_tokens"]) == (12_000, 2_000, 9_000)
-    expected = (1_000 * info["input_cost_per_token"]
-                + 2_000 * info["cache_read_input_token_cost"]
-                + 9_000 * info["cache_creation_input_token_cost"]
-                + 300 * info["output_cost_per_token"])
-    assert row["cost_usd"] == pytest.approx(expected, rel=1e-12)
+    assert row["cost_usd"] == pytest.approx(claude_cache_call_usd(), rel=1e-12)
     assert row["cost_source"] == "price_map"
 
 
 def test_claude_one_hour_cache_writes_are_logged_at_the_one_hour_rate(
         logged) -> None:
     litellm, writer = logged
-    info = litellm.model_cost["claude-sonnet-4-5"]
     # the usage litellm builds from an Anthropic reply with one-hour writes
-    reply = {"choices": [{"message": {"role": "assistant", "content": "ok"}}],
-             "usage": {"prompt_tokens": 12_000, "completion_tokens": 300,
-                       "total_tokens": 12_300, "prompt_tokens_details": {
-                           "cached_tokens": 2_000, "cache_creation_tokens": 9_000,
-                           "cache_creation_token_details": {
-                               "ephemeral_5m_input_tokens": 3_000,
-                               "ephemeral_1h_input_tokens": 6_000}}}}
-    costs: list[float] = []
+    response = _claude_call(litellm, "one-hour", {
+        "prompt_tokens": 12_000, "completion_tokens": 300, "total_tokens": 12_300,
+        "prompt_tokens_details": {
+            "cached_tokens": 2_000, "cache_creation_tokens": 9_000,
+            "cache_creation_token_details": {"ephemeral_5m_input_tokens": 3_000,
+                                             "ephemeral_1h_input_tokens": 6_000}}})
 
-    async def call() -> None:
-        response = await litellm.acompletion(
-            model="anthropic/claude-sonnet-4-5", messages=_messages("one-hour"),
-            mock_response=reply, metadata={"feature": "chat"})
-        costs.append(response._hidden_params["response_cost"])
-        await asyncio.sleep(0.2)  # litellm runs async success hooks as tasks
-
-    asyncio.run(call())
     (row,) = _rows(writer, "one-hour")
     assert (row["input_tokens"], row["cached_tokens"], row["cache_write_tokens"],
             row["cache_write_1h_tokens"]) == (12_000, 2_000, 9_000, 6_000)
-    expected = (1_000 * info["input_cost_per_token"]
-                + 2_000 * info["cache_read_input_token_cost"]
-                + 3_000 * info["cache_creation_input_token_cost"]
-                + 6_000 * info["cache_creation_input_token_cost_above_1hr"]
-                + 300 * info["output_cost_per_token"])
+    expected = claude_cache_call_usd(one_hour_writes=6_000)
     assert row["cost_usd"] == pytest.approx(expected, rel=1e-12)
     assert row["cost_source"] == "price_map"
     # litellm's own figure for the call agrees
-    assert costs == [pytest.approx(expected, rel=1e-12)]
+    assert response._hidden_params["response_cost"] == pytest.approx(
+        expected, rel=1e-12)

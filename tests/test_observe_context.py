@@ -9,6 +9,7 @@ import pytest
 
 from mre_eval.observe import track
 from mre_eval.observe.writer import RecordWriter
+from observe_helpers import CLAUDE, claude_cache_call_usd
 
 
 def _rows(writer: RecordWriter) -> list[dict]:
@@ -68,27 +69,18 @@ def test_track_records_and_prices_cache_writes(tmp_path: Path) -> None:
     claude = "anthropic/claude-sonnet-4-5"
     with track("chat", model=claude, writer=writer) as call:
         call.usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)
-    writer.close()
-    (row,) = [json.loads(x) for x in writer.path.read_text().splitlines()]
+    (row,) = _rows(writer)
     assert row["cache_write_tokens"] == 9_000
     assert row["cost_usd"] == price_call(
         claude, Usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000)).usd
 
 
 def test_track_prices_one_hour_cache_writes_at_their_rate(tmp_path: Path) -> None:
-    from mre_eval.llm import litellm_module
-
-    info = litellm_module().model_cost["claude-sonnet-4-5"]
     writer = RecordWriter(tmp_path / "calls.jsonl", flush_interval_s=60)
-    with track("chat", model="anthropic/claude-sonnet-4-5", writer=writer) as call:
+    with track("chat", model=CLAUDE, writer=writer) as call:
         call.usage(12_000, 300, cached_tokens=2_000, cache_write_tokens=9_000,
                    cache_write_1h_tokens=6_000)
-    writer.close()
-    (row,) = [json.loads(x) for x in writer.path.read_text().splitlines()]
+    (row,) = _rows(writer)
     assert (row["cache_write_tokens"], row["cache_write_1h_tokens"]) == (9_000, 6_000)
-    expected = (1_000 * info["input_cost_per_token"]
-                + 2_000 * info["cache_read_input_token_cost"]
-                + 3_000 * info["cache_creation_input_token_cost"]
-                + 6_000 * info["cache_creation_input_token_cost_above_1hr"]
-                + 300 * info["output_cost_per_token"])
-    assert row["cost_usd"] == pytest.approx(expected, rel=1e-12)
+    assert row["cost_usd"] == pytest.approx(
+        claude_cache_call_usd(one_hour_writes=6_000), rel=1e-12)

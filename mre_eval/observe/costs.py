@@ -128,7 +128,6 @@ def database(memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = Non
             _set_memory_limit(con, memory_limit)
             con.execute(f"SET temp_directory = '{workdir / 'spill'}'")
             con.execute("SET preserve_insertion_order = false")
-            con.execute("SET TimeZone = 'UTC'")
             if threads:
                 con.execute(f"SET threads = {int(threads)}")
             yield con, workdir

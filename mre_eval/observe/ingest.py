@@ -260,11 +260,6 @@ def _clean_copy(path: Path, out: Path, problems: Problems) -> None:
             sink.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def check_line(line: str) -> str | None:
-    """Why one JSONL line is not a usable call record, or ``None`` if it is."""
-    return parse_line(line)[1]
-
-
 def parse_line(line: str) -> tuple[dict[str, Any] | None, str | None]:
     """One JSONL line as a record, or ``None`` and why it is unusable."""
     try:

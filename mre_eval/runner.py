@@ -133,7 +133,7 @@ def _provider(suite: Suite, settings: RunSettings) -> Provider:
 
 def _live_provider(suite: Suite, settings: RunSettings) -> Provider:
     from mre_eval.cache import ResponseCache
-    from mre_eval.providers.live import LiveProvider, missing_credentials
+    from mre_eval.providers.live import missing_credentials
     from mre_eval.retry import RetryPolicy
 
     missing = missing_credentials(suite.models)

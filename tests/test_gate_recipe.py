@@ -40,7 +40,7 @@ def runnable(script: str) -> str:
 
 def bash(script: str, folder: Path, **env: str) -> subprocess.CompletedProcess:
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    environ = {**os.environ, "PATH": path, "COLUMNS": "200", **env}
+    environ = {**os.environ, "PATH": path, "COLUMNS": "200"}
     environ.pop("GITHUB_STEP_SUMMARY", None)
     environ.update(env)
     return subprocess.run(["bash", "-c", "set -eu\n" + runnable(script)],

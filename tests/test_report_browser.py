@@ -60,8 +60,7 @@ def test_chromium_check_fails_on_a_blank_plot_and_a_remote_resource(tmp_path):
     opening = text[start:text.index(">", start) + 1]
     end = text.index("</svg>", start) + len("</svg>")
     broken = tmp_path / "broken.html"
-    broken.write_text(text[:start] + opening + "</svg>" + text[end:])
-    broken.write_text(broken.read_text().replace(
+    broken.write_text((text[:start] + opening + "</svg>" + text[end:]).replace(
         "<body>", "<body><img src=\"http://127.0.0.1:9/a.png\">", 1))
 
     result = check.check_report(broken, tmp_path / "broken.png", CHROMIUM)

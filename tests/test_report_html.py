@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -128,8 +129,6 @@ def test_pareto_frontier_keeps_only_undominated_priced_points():
 @pytest.mark.parametrize(("mode", "says_replayed"), [
     ("recorded", True), ("live", False)], ids=["recorded", "live"])
 def test_a_replayed_run_says_it_spent_nothing(tmp_path, mode, says_replayed):
-    import json
-
     run = build_run(tmp_path / "run", RunSpec({"qa": [Config("big", 0.9, 0.001)]},
                                                examples=20))
     meta = json.loads((run / "run.json").read_text())

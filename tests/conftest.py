@@ -59,3 +59,20 @@ def tiny_key(monkeypatch: pytest.MonkeyPatch) -> str:
     secret = "sk-test-DO-NOT-LEAK-1234567890"
     monkeypatch.setenv("TINY_TEST_KEY", secret)
     return secret
+
+
+@pytest.fixture
+def registered():
+    """Register models in litellm's price map; they are removed afterwards."""
+    from mre_eval.llm import litellm_module
+
+    litellm = litellm_module()
+    added: list[str] = []
+
+    def register(name: str, entry: dict) -> None:
+        added.append(name)
+        litellm.register_model({name: entry})
+
+    yield register
+    for name in added:
+        litellm.model_cost.pop(name, None)

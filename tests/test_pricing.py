@@ -215,22 +215,6 @@ def _entry(input_usd: float, output_usd: float, **more: float) -> dict:
             "litellm_provider": "openai", "mode": "chat", **more}
 
 
-@pytest.fixture
-def registered():
-    from mre_eval.llm import litellm_module
-
-    litellm = litellm_module()
-    added: list[str] = []
-
-    def register(name: str, entry: dict) -> None:
-        added.append(name)
-        litellm.register_model({name: entry})
-
-    yield register
-    for name in added:
-        litellm.model_cost.pop(name, None)
-
-
 def test_a_model_registered_after_a_miss_is_priced(registered) -> None:
     name = "openai/mre-test-private-late"
     assert price_call(name, Usage(1000, 100)).usd is None

@@ -166,11 +166,10 @@ def test_an_override_prices_one_hour_writes(override: Prices,
     assert cost.usd == (None if usd is None else pytest.approx(usd, rel=1e-12))
 
 
-def test_self_hosted_one_hour_writes_cost_the_input_rate() -> None:
-    litellm = litellm_module()
-    litellm.register_model({"ollama/onehour-test": {
+def test_self_hosted_one_hour_writes_cost_the_input_rate(registered) -> None:
+    registered("ollama/onehour-test", {
         "input_cost_per_token": 1e-7, "output_cost_per_token": 2e-7,
-        "litellm_provider": "ollama", "mode": "chat"}})
+        "litellm_provider": "ollama", "mode": "chat"})
 
     usage = Usage(1_000, 10, cache_write_tokens=600, cache_write_1h_tokens=600)
     assert price_call("ollama/onehour-test", usage).usd == pytest.approx(

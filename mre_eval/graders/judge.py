@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 from typing import Any, ClassVar
-from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
 
@@ -128,6 +127,8 @@ class JudgeGrader(Grader):
                 {"role": "user", "content": "\n\n".join(parts)}]
 
     def _call_params(self) -> dict[str, Any]:
+        from mre_eval.providers.live import LOCAL_PLACEHOLDER_KEY, is_local_server
+
         params = dict(self.options.params)
         if self.options.api_base:
             params["api_base"] = self.options.api_base
@@ -139,16 +140,11 @@ class JudgeGrader(Grader):
                     f"{self.options.api_key_env} (the judge {self.options.model}'s "
                     "API key); set it, or use the offline suite")
             params["api_key"] = key
-        elif _is_local(self.options.api_base):
+        elif is_local_server(self.options.api_base):
             # the openai client refuses to send without a key; a local server
             # ignores it
-            params["api_key"] = "no-key-for-local-server"
+            params["api_key"] = LOCAL_PLACEHOLDER_KEY
         return params
-
-
-def _is_local(api_base: str | None) -> bool:
-    host = (urlparse(api_base).hostname or "") if api_base else ""
-    return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
 
 
 def parse_score(text: str, scale: int) -> float | None:

@@ -125,7 +125,7 @@ class LiveProvider:
             kwargs["api_base"] = model.api_base
         if model.api_key_env:
             kwargs["api_key"] = os.environ.get(model.api_key_env)
-        elif _is_local(model.api_base):
+        elif is_local_server(model.api_base):
             # the SDK insists on a key; a local server gets a placeholder,
             # never a hosted provider's key from the environment
             kwargs["api_key"] = LOCAL_PLACEHOLDER_KEY
@@ -182,7 +182,7 @@ def missing_credentials(models: list[ModelSpec]) -> dict[str, list[str]]:
     for model in models:
         if model.api_key_env:
             needed = [] if os.environ.get(model.api_key_env) else [model.api_key_env]
-        elif _is_local(model.api_base):
+        elif is_local_server(model.api_base):
             needed = []
         else:
             check = litellm.validate_environment(model=model.model,
@@ -250,7 +250,8 @@ def _secrets(model: ModelSpec) -> set[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _is_local(api_base: str | None) -> bool:
+def is_local_server(api_base: str | None) -> bool:
+    """Whether ``api_base`` names a server on this machine."""
     if not api_base:
         return False
     host = urlparse(api_base).hostname or ""

@@ -34,8 +34,7 @@ PERIODS: tuple[str, ...] = ("day", "week", "month")
 DEFAULT_MEMORY_LIMIT = "1GB"
 BASE_COLUMNS = ["ts", "feature", "user_tier", "model", "input_tokens",
                 "output_tokens", "cached_tokens", "cache_write_tokens",
-                "cache_write_1h_tokens",
-                "reasoning_tokens", "cost_usd",
+                "cache_write_1h_tokens", "reasoning_tokens", "cost_usd",
                 "cost_source", "latency_s", "status"]
 
 @dataclass

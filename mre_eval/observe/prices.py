@@ -39,8 +39,8 @@ class UnitRates:
     output: float
     reasoning: float
     write: float | None  # None: no cache-write price, writes leave a call unpriced
-    write_1h: float | None = None  # the same for one-hour writes
-    from_tokens: int = _ANY_PROMPT  # the fewest prompt tokens these apply to
+    write_1h: float | None  # the same for one-hour writes
+    from_tokens: int  # the fewest prompt tokens these apply to
 
 
 def unit_rates(model: str) -> list[UnitRates] | None:

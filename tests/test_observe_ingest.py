@@ -156,6 +156,16 @@ def test_fractional_token_count_is_malformed_not_rounded(tmp_path: Path) -> None
     assert problems.listed[0][1:] == (2, "input_tokens 1.5 is not a whole number")
 
 
+def test_negative_token_count_is_malformed(tmp_path: Path) -> None:
+    # a negative count would otherwise be priced by some rules and not others
+    log = tmp_path / "calls.jsonl"
+    log.write_text(json.dumps(GOOD) + "\n"
+                   + json.dumps({**GOOD, "cache_write_tokens": -5}) + "\n")
+    rows, problems = _load(tmp_path, log)
+    assert len(rows) == 1
+    assert problems.listed[0][1:] == (2, "cache_write_tokens -5 is negative")
+
+
 def test_pretty_printed_spans_one_after_another(tmp_path: Path) -> None:
     span = {"name": "chat", "start_time": "2026-11-02T10:00:00Z",
             "attributes": {"gen_ai.request.model": "gpt-4o-mini",

@@ -170,14 +170,14 @@ def _insert(con: Any, source: str, keep: list[str]) -> int:
 
 
 def _jsonl_source(path: Path, keep: list[str]) -> str:
-    # Whole-number columns are read as DOUBLE so that a fractional count is
-    # left out (and found by the line check) instead of being rounded.  ``ts``
+    # Whole-number columns are read as DOUBLE so that a fractional or negative
+    # count is left out (and found by the line check) instead of being rounded.  ``ts``
     # is read with its offset and turned to UTC: a plain TIMESTAMP cast would
     # drop the offset of "10:00+02:00" and keep 10:00.
     types = {**RECORD_COLUMNS, "ts": "TIMESTAMPTZ"}
     columns = "{" + ", ".join(
         f"'{k}': '{'DOUBLE' if v == 'BIGINT' else v}'" for k, v in types.items()) + "}"
-    whole = " AND ".join(f"({c} IS NULL OR {c} = floor({c}))"
+    whole = " AND ".join(f"({c} IS NULL OR ({c} = floor({c}) AND {c} >= 0))"
                          for c in keep if c in INT_COLUMNS) or "TRUE"
     return (f"(SELECT * REPLACE (timezone('UTC', ts) AS ts) FROM read_json("
             f"{_quote(path)}, format='newline_delimited', columns={columns}, "
@@ -294,6 +294,8 @@ def check_row(row: dict[str, Any]) -> str | None:
         if value is not None and (isinstance(value, bool)
                                   or not isinstance(value, int)):
             return f"{name} {value!r} is not a whole number"
+        if value is not None and value < 0:
+            return f"{name} {value!r} is negative"
     for name in FLOAT_COLUMNS:
         value = row.get(name)
         if value is not None and (isinstance(value, bool)

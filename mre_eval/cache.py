@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from mre_eval.errors import DataError
-from mre_eval.pricing import Cost, Usage
+from mre_eval.pricing import Cost
 from mre_eval.providers.base import CallOutcome
+from mre_eval.usage import Usage
 
 log = logging.getLogger(__name__)
 

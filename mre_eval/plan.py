@@ -17,9 +17,10 @@ from typing import Any
 
 from mre_eval.datasets import Example, locate
 from mre_eval.errors import ConfigError, DataError
-from mre_eval.pricing import count_tokens, map_prices, worst_case_usd
+from mre_eval.pricing import map_prices, worst_case_usd
 from mre_eval.providers.base import CallRequest
 from mre_eval.suite import ModelSpec, PromptVariant, Suite, TaskType
+from mre_eval.usage import count_tokens
 
 # how far a tokenizer estimate of a prompt may fall short of the billed count
 PROMPT_MARGIN = 1.25

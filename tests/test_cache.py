@@ -14,8 +14,9 @@ import pytest
 
 from mre_eval.cache import ResponseCache
 from mre_eval.errors import DataError
-from mre_eval.pricing import Cost, Usage, price_call
+from mre_eval.pricing import Cost, price_call
 from mre_eval.providers.base import CallOutcome
+from mre_eval.usage import Usage
 
 MESSAGES = [{"role": "system", "content": "Be brief."},
             {"role": "user", "content": "2+2?"}]

@@ -63,7 +63,8 @@ def test_provider_billed_cost_is_kept(tmp_path: Path) -> None:
 
 
 def test_track_records_and_prices_cache_writes(tmp_path: Path) -> None:
-    from mre_eval.pricing import Usage, price_call
+    from mre_eval.pricing import price_call
+    from mre_eval.usage import Usage
 
     writer = RecordWriter(tmp_path / "calls.jsonl", flush_interval_s=60)
     claude = "anthropic/claude-sonnet-4-5"

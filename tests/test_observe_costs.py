@@ -9,7 +9,8 @@ import pytest
 
 from mre_eval.errors import ConfigError
 from mre_eval.observe.costs import cost_report, report_csv
-from mre_eval.pricing import Usage, price_call
+from mre_eval.pricing import price_call
+from mre_eval.usage import Usage
 
 
 def _call(ts: str, feature: str, model: str, cost: float | None, **extra) -> dict:

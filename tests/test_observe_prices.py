@@ -7,7 +7,8 @@ import pytest
 
 from mre_eval.observe.prices import create_priced_view
 from mre_eval.observe.record import NO_PRICE
-from mre_eval.pricing import Usage, price_call
+from mre_eval.pricing import price_call
+from mre_eval.usage import Usage
 
 BEDROCK_CLAUDE = "anthropic.claude-sonnet-4-5-20250929-v1:0"
 # a Claude model with a cache-write rate and no one-hour write rate

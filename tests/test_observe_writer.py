@@ -12,7 +12,8 @@ import pytest
 
 from mre_eval.observe.record import CallRecord
 from mre_eval.observe.writer import RecordWriter
-from mre_eval.pricing import Cost, Usage
+from mre_eval.pricing import Cost
+from mre_eval.usage import Usage
 
 PROCESSES = 4
 PER_PROCESS = 400

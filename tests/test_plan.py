@@ -9,8 +9,9 @@ import pytest
 from mre_eval import plan
 from mre_eval.datasets import Example
 from mre_eval.llm import litellm_module
-from mre_eval.pricing import Usage, price_call, worst_case_usd
+from mre_eval.pricing import price_call, worst_case_usd
 from mre_eval.suite import ModelSpec, PromptVariant, TaskType
+from mre_eval.usage import Usage
 
 M = 1_000_000
 BEDROCK_CLAUDE = "anthropic.claude-sonnet-4-5-20250929-v1:0"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mre_eval.errors import PricingError
-from mre_eval.pricing import Prices, Usage, count_tokens, map_prices, price_call
+from mre_eval.pricing import Prices, map_prices, price_call
+from mre_eval.usage import Usage, count_tokens
 
 M = 1_000_000
 
@@ -104,7 +105,7 @@ def _claude_reply(prompt: int, read: int, written: int, completion: int) -> dict
 
 def test_cache_writes_of_a_mocked_claude_call_priced_at_the_write_rate() -> None:
     from mre_eval.llm import litellm_module
-    from mre_eval.pricing import usage_of
+    from mre_eval.usage import usage_of
 
     litellm = litellm_module()
     info = litellm.model_cost["claude-sonnet-4-5"]
@@ -129,10 +130,10 @@ def test_cache_writes_of_a_mocked_claude_call_priced_at_the_write_rate() -> None
 
 
 def test_live_provider_prices_the_cache_writes_it_is_given() -> None:
-    from mre_eval.pricing import usage_of
     from mre_eval.providers.live import LiveProvider
     from mre_eval.retry import RetryPolicy
     from mre_eval.suite import ModelSpec
+    from mre_eval.usage import usage_of
 
     usage = usage_of(_claude_reply(prompt=4_000, read=0, written=4_000,
                                    completion=10))

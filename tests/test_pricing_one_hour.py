@@ -10,8 +10,9 @@ import pytest
 from mre_eval import pricing
 from mre_eval.errors import SuiteError
 from mre_eval.llm import litellm_module
-from mre_eval.pricing import Prices, Usage, price_call, usage_of
+from mre_eval.pricing import Prices, price_call
 from mre_eval.suite_loader import load_suite
+from mre_eval.usage import Usage, usage_of
 
 CLAUDE = "claude-sonnet-4-5"
 # Claude Sonnet 4.5 on Bedrock: its one-hour write rate has a 200k tier

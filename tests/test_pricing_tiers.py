@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mre_eval.llm import litellm_module
-from mre_eval.pricing import Prices, PriceTier, Usage, map_prices, price_call
+from mre_eval.pricing import Prices, PriceTier, map_prices, price_call
+from mre_eval.usage import Usage
 
 # Claude Sonnet 4.5 on Bedrock: every rate, cache writes included, has a tier
 BEDROCK_CLAUDE = "anthropic.claude-sonnet-4-5-20250929-v1:0"

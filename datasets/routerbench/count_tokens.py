@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mre_eval.pricing import count_tokens
+from mre_eval.usage import count_tokens
 from mre_eval.suite_loader import load_suite
 
 HERE = Path(__file__).resolve().parent

@@ -24,7 +24,8 @@ from pydantic import Field, field_validator
 
 from mre_eval.errors import ConfigError, GradingError, ProviderError
 from mre_eval.graders.base import Grade, Grader, Options, Sample
-from mre_eval.pricing import price_call, usage_of
+from mre_eval.pricing import price_call
+from mre_eval.usage import usage_of
 
 DEFAULT_RUBRIC = (
     "Judge whether the response answers the request correctly and completely, "

@@ -42,7 +42,7 @@ from mre_eval.observe.context import configure
 from mre_eval.observe.record import (CallRecord, messages_text, priced,
                                      request_hash, utc_now)
 from mre_eval.observe.writer import RecordWriter
-from mre_eval.pricing import Usage, usage_of
+from mre_eval.usage import Usage, usage_of
 
 log = logging.getLogger(__name__)
 

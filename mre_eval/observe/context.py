@@ -27,7 +27,7 @@ from typing import Any
 from mre_eval.observe.record import (CallRecord, messages_text, priced,
                                      request_hash, utc_now)
 from mre_eval.observe.writer import RecordWriter
-from mre_eval.pricing import Usage
+from mre_eval.usage import Usage
 
 log = logging.getLogger(__name__)
 

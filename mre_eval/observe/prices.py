@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mre_eval.observe.record import NO_PRICE
-from mre_eval.pricing import Prices, Usage, map_prices, price_call
+from mre_eval.pricing import Prices, map_prices, price_call
+from mre_eval.usage import Usage
 
 log = logging.getLogger(__name__)
 

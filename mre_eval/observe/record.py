@@ -1,7 +1,7 @@
 """One logged model call: the record every writer, reader and query shares.
 
 A record is one JSON object per line in a JSONL log (or one row of a SQLite
-log or a compacted parquet file).  Token counts follow :mod:`mre_eval.pricing`:
+log or a compacted parquet file).  Token counts follow :mod:`mre_eval.usage`:
 ``input_tokens`` includes ``cached_tokens`` (read from the prompt cache) and
 ``cache_write_tokens`` (written to it), and ``output_tokens`` includes
 ``reasoning_tokens``.  ``cache_write_1h_tokens`` is the part of the cache
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from mre_eval.pricing import Cost, Usage, price_call
+from mre_eval.pricing import Cost, price_call
+from mre_eval.usage import Usage
 
 Status = Literal["ok", "error"]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from mre_eval.pricing import UNPRICED, Cost, Usage
+from mre_eval.pricing import UNPRICED, Cost
 from mre_eval.suite import ModelSpec
+from mre_eval.usage import Usage
 
 
 @dataclass(frozen=True)

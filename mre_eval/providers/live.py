@@ -26,10 +26,11 @@ from urllib.parse import urlparse
 from mre_eval.cache import ResponseCache
 from mre_eval.errors import ConfigError
 from mre_eval.llm import litellm_module
-from mre_eval.pricing import Cost, Usage, price_call, usage_of
+from mre_eval.pricing import Cost, price_call
 from mre_eval.providers.base import CallOutcome, CallRequest
 from mre_eval.retry import RetryPolicy, TransientError
 from mre_eval.suite import ModelSpec
+from mre_eval.usage import Usage, usage_of
 
 log = logging.getLogger(__name__)
 

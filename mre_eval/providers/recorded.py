@@ -16,9 +16,10 @@ from typing import Any
 
 from mre_eval.datasets import infer_format
 from mre_eval.errors import DataError
-from mre_eval.pricing import Cost, Usage, count_tokens, price_call, tokenizer_name
+from mre_eval.pricing import Cost, price_call
 from mre_eval.providers.base import CallOutcome, CallRequest
 from mre_eval.suite import RecordedSpec, Suite
+from mre_eval.usage import Usage, count_tokens, tokenizer_name
 
 log = logging.getLogger(__name__)
 
